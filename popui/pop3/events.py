@@ -1,0 +1,144 @@
+"""Plain-data events the session thread reports through its callback.
+
+The UI wraps each in a Textual message; tests collect them in a list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from popui.pop3.models import Capabilities, MessageInfo
+
+
+@dataclass(frozen=True)
+class Event:
+    pass
+
+
+@dataclass(frozen=True)
+class Connecting(Event):
+    attempt: int = 1
+    reconnect: bool = False
+
+
+@dataclass(frozen=True)
+class Connected(Event):
+    """Logged in. ``tls`` names the protocol version, or None on a plaintext link."""
+
+    welcome: str
+    capabilities: Capabilities
+    tls: str | None
+    auth_method: str
+    message_count: int
+    mailbox_size: int
+    session_only: bool  # no UIDL: marks and identities last for this session only
+    reconnect: bool = False
+
+
+@dataclass(frozen=True)
+class LoginFailed(Event):
+    """The server refused the credentials; ask again. ``retry_after`` for LOGIN-DELAY/IN-USE."""
+
+    message: str
+    wrong_credentials: bool
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class Listing(Event):
+    """The current messages (from UIDL + LIST). ``vanished``: marked/known UIDLs now gone."""
+
+    messages: tuple[MessageInfo, ...]
+    vanished: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HeadersFetched(Event):
+    """A batch of header blocks: ``(uid, raw header bytes)`` pairs."""
+
+    headers: tuple[tuple[str, bytes], ...]
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class HeadersFailed(Event):
+    uids: tuple[str, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class PreviewReady(Event):
+    uid: str
+    data: bytes
+    lines: int
+    truncated_by_server: bool = False  # TOP returned the whole message despite the line count
+
+
+@dataclass(frozen=True)
+class PreviewFailed(Event):
+    uid: str
+    message: str
+    top_unsupported: bool = False
+
+
+@dataclass(frozen=True)
+class RetrieveProgress(Event):
+    uid: str
+    received: int
+    total: int
+
+
+@dataclass(frozen=True)
+class MessageRetrieved(Event):
+    uid: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class RetrieveFailed(Event):
+    uid: str
+    message: str
+
+
+@dataclass(frozen=True)
+class CommitDone(Event):
+    """QUIT was acknowledged: ``deleted`` are gone; ``missing`` had vanished before commit."""
+
+    deleted: tuple[str, ...]
+    missing: tuple[str, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class CommitFailed(Event):
+    """QUIT was not acknowledged. ``maybe_deleted`` is empty when nothing can have been deleted."""
+
+    message: str
+    maybe_deleted: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConnectionLost(Event):
+    message: str
+    retry_in: float | None
+
+
+@dataclass(frozen=True)
+class Notice(Event):
+    """Something the user should know that does not stop the session."""
+
+    message: str
+    severity: str = "warning"  # "information" | "warning" | "error"
+
+
+@dataclass(frozen=True)
+class Fatal(Event):
+    """The session cannot go on (bad certificate, refused plaintext login, ...)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class Disconnected(Event):
+    message: str = ""
