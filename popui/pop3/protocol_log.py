@@ -52,6 +52,10 @@ class ProtocolLog:
     def subscribe(self, listener: Callable[[LogLine], None]) -> None:
         self._listeners.append(listener)
 
+    def unsubscribe(self, listener: Callable[[LogLine], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
     def lines(self) -> list[LogLine]:
         with self._lock:
             return list(self._lines)
@@ -83,5 +87,5 @@ class ProtocolLog:
                 stamp = time.strftime("%H:%M:%S", time.localtime(entry.time))
                 with self._path.open("a", encoding="utf-8", errors="replace") as fh:
                     fh.write(f"{stamp} {direction} {text}\n")
-        for listener in self._listeners:
+        for listener in tuple(self._listeners):
             listener(entry)

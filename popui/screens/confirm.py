@@ -1,0 +1,178 @@
+"""Modal questions: commit deletions, quit with marks pending, and a fatal-error notice."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from popui.widgets.safe_text import safe_block, safe_line
+
+QuitChoice = Literal["commit", "discard", "cancel"]
+
+_DIALOG_CSS = """
+{name} {
+    align: center middle;
+    & > Vertical {
+        width: 72;
+        max-width: 95%;
+        height: auto;
+        max-height: 90%;
+        padding: 1 2;
+        border: thick $primary;
+        background: $surface;
+    }
+    & .title { text-style: bold; margin-bottom: 1; }
+    & .danger { border: thick $error; }
+    & .subjects { color: $text-muted; margin-bottom: 1; }
+    & Horizontal { height: auto; align-horizontal: right; }
+    & Button { margin-left: 1; }
+}
+"""
+
+
+def human_size(size: int) -> str:
+    """Bytes in human units: ``512 B``, ``1.5 KB``, ``12 MB`` (powers of 1024)."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            if unit == "B":
+                return f"{int(value)} B"
+            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+class ConfirmCommit(ModalScreen[bool]):
+    """ "Delete N messages from the server?" Dismisses with True only on an explicit yes."""
+
+    DEFAULT_CSS = _DIALOG_CSS.replace("{name}", "ConfirmCommit")
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes, delete"),
+        Binding("n", "answer(False)", "No"),
+        Binding("escape", "answer(False)", "Cancel"),
+    ]
+    SHOWN_SUBJECTS = 10
+
+    def __init__(self, count: int, total_bytes: int, subjects: Sequence[str]) -> None:
+        super().__init__()
+        self.count = count
+        self.total_bytes = total_bytes
+        self.subjects = list(subjects)
+
+    def compose(self) -> ComposeResult:
+        shown = self.subjects[: self.SHOWN_SUBJECTS]
+        lines = [Content.assemble("• ", safe_line(s or "(no subject)")) for s in shown]
+        if len(self.subjects) > len(shown):
+            lines.append(Content(f"… and {len(self.subjects) - len(shown)} more"))
+        with Vertical(classes="danger"):
+            yield Static(
+                f"Delete {_plural(self.count, 'message')} from the server?",
+                classes="title",
+                markup=False,
+            )
+            yield Static(
+                f"{_plural(self.count, 'message')}, {human_size(self.total_bytes)} in total. "
+                "The server removes them when the session ends; this cannot be undone.",
+                markup=False,
+            )
+            yield Static(Content("\n").join(lines), classes="subjects", id="subjects")
+            with Horizontal():
+                yield Button("Yes, delete (y)", id="yes", variant="error")
+                yield Button("No (n)", id="no", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+class QuitDialog(ModalScreen[QuitChoice]):
+    """Quit with marks pending: dismisses "commit", "discard" (no DELE at all) or "cancel"."""
+
+    DEFAULT_CSS = _DIALOG_CSS.replace("{name}", "QuitDialog")
+    BINDINGS = [
+        Binding("c", "choose('commit')", "Commit and quit"),
+        Binding("d", "choose('discard')", "Quit without deleting"),
+        Binding("escape", "choose('cancel')", "Cancel"),
+    ]
+
+    def __init__(self, marked_count: int) -> None:
+        super().__init__()
+        self.marked_count = marked_count
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(
+                f"{_plural(self.marked_count, 'message')} marked for deletion",
+                classes="title",
+                markup=False,
+            )
+            yield Static(
+                "Commit deletes them on the server before quitting. "
+                "Quitting without deleting sends no DELE at all.",
+                markup=False,
+            )
+            with Horizontal():
+                yield Button("Commit and quit (c)", id="commit", variant="error")
+                yield Button("Quit without deleting (d)", id="discard")
+                yield Button("Cancel (esc)", id="cancel", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.action_choose(event.button.id or "cancel")
+
+    def action_choose(self, choice: str) -> None:
+        assert choice in ("commit", "discard", "cancel")
+        self.dismiss(choice)  # type: ignore[arg-type]
+
+
+class ErrorDialog(ModalScreen[None]):
+    """A message the user must acknowledge (fatal errors). The message may come from a server."""
+
+    DEFAULT_CSS = _DIALOG_CSS.replace("{name}", "ErrorDialog")
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("enter", "close", "Close", show=False),
+    ]
+
+    def __init__(self, title: str, message: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="danger"):
+            yield Static(safe_line(self.title_text), classes="title")
+            yield Static(safe_block(self.message), id="message")
+            with Horizontal():
+                yield Button("OK", id="ok", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#ok", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self) -> None:
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

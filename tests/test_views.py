@@ -1,0 +1,268 @@
+"""The views built on untrusted mail: preview pane, full view, dialogs, protocol log, info.
+
+Each widget/screen is mounted in a tiny host app and driven with Pilot; assertions are on what
+the user sees (the rendered cells) and on what the screens dismiss with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.screen import Screen
+from textual.widgets import Log, Static
+
+from popui.pop3.models import Capabilities
+from popui.pop3.protocol_log import ProtocolLog
+from popui.screens.confirm import ConfirmCommit, ErrorDialog, QuitDialog, human_size
+from popui.screens.info import InfoScreen
+from popui.screens.protocol_log import ProtocolLogScreen
+
+#: Markup that would quit the app if parsed, a terminal title escape and a bidi override.
+HOSTILE_SUBJECT = "[@click=app.quit]x\x1b]0;pwned\x07 \u202egnp.exe"
+HOSTILE_FILENAME = "../../etc/passwd"
+CONTROL = ("\x1b", "\x07", "\x9b", "\u202e")
+
+
+class HostApp(App[None]):
+    """Hosts the widgets under test; ``push_collect`` records what a screen dismisses with."""
+
+    def __init__(self, *widgets: Any) -> None:
+        super().__init__()
+        self._widgets = widgets
+        self.results: list[Any] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("host", id="host")
+        yield from self._widgets
+
+    def push_collect(self, screen: Screen[Any]) -> None:
+        self.push_screen(screen, self.results.append)
+
+
+def run_async(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async test on a fresh event loop (no pytest asyncio plugin is pinned)."""
+
+    @functools.wraps(test)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return wrapper
+
+
+def screen_text(app: App[Any]) -> str:
+    """Plain text of every cell the current screen renders (what a user would see)."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def assert_no_control(app: App[Any]) -> None:
+    """No ESC/BEL/C1/bidi override reached the rendered cells or the SVG screenshot."""
+    text = screen_text(app)
+    svg = app.export_screenshot()
+    for bad in CONTROL:
+        assert bad not in text
+        assert bad not in svg
+
+
+async def wait_until(pilot: Any, condition: Any, timeout: float = 5.0) -> None:
+    """Let the app process messages until ``condition()`` holds (no fixed sleeps)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "condition not reached in time"
+        await pilot.pause()
+
+
+# --- confirm dialogs -------------------------------------------------------------------------
+
+
+def test_human_size() -> None:
+    assert human_size(0) == "0 B"
+    assert human_size(1023) == "1023 B"
+    assert human_size(1536) == "1.5 KB"
+    assert human_size(5 * 1024 * 1024) == "5.0 MB"
+    assert human_size(300 * 1024 * 1024) == "300 MB"
+
+
+@pytest.mark.parametrize(("key", "expected"), [("y", True), ("n", False), ("escape", False)])
+@run_async
+async def test_confirm_commit_keys(key: str, expected: bool) -> None:
+    app = HostApp()
+    async with app.run_test() as pilot:
+        app.push_collect(ConfirmCommit(2, 3 * 1024 * 1024, ["one", "two"]))
+        await pilot.pause()
+        await pilot.press(key)
+        await pilot.pause()
+        assert app.results == [expected]
+
+
+@run_async
+async def test_confirm_commit_defaults_to_no_and_lists_subjects() -> None:
+    subjects = [f"subject {i}" for i in range(12)] + [HOSTILE_SUBJECT]
+    app = HostApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.push_collect(ConfirmCommit(13, 2048, subjects))
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Delete 13 messages from the server?" in text
+        assert "2.0 KB" in text
+        assert "subject 9" in text and "subject 10" not in text
+        assert "and 3 more" in text
+        await pilot.press("enter")  # the focused button is No
+        await pilot.pause()
+        assert app.results == [False]
+
+
+@run_async
+async def test_confirm_commit_shows_hostile_subject_literally() -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.push_collect(ConfirmCommit(1, 10, [HOSTILE_SUBJECT]))
+        await pilot.pause()
+        assert "[@click=app.quit]x" in screen_text(app)
+        assert_no_control(app)
+        subjects = app.screen.query_one("#subjects")
+        await pilot.click(subjects, offset=(4, 0))
+        await pilot.pause()
+        assert app.is_running and app.results == []
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [("c", "commit"), ("d", "discard"), ("escape", "cancel"), ("enter", "cancel")],
+)
+@run_async
+async def test_quit_dialog_keys(key: str, expected: str) -> None:
+    app = HostApp()
+    async with app.run_test() as pilot:
+        app.push_collect(QuitDialog(3))
+        await pilot.pause()
+        assert "3 messages marked for deletion" in screen_text(app)
+        await pilot.press(key)
+        await pilot.pause()
+        assert app.results == [expected]
+
+
+@run_async
+async def test_error_dialog_shows_server_text_safely() -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.push_collect(ErrorDialog("Certificate rejected", f"-ERR {HOSTILE_SUBJECT}"))
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Certificate rejected" in text and "[@click=app.quit]x" in text
+        assert_no_control(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.results == [None]
+
+
+# --- protocol log ----------------------------------------------------------------------------
+
+
+@run_async
+async def test_protocol_log_follows_lines_from_another_thread_and_switches_level() -> None:
+    log = ProtocolLog(level=1)
+    log.command("USER alice")
+    log.command("PASS hunter2")
+    levels: list[int] = []
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = ProtocolLogScreen(log, levels.append)
+        app.push_screen(screen)
+        await pilot.pause()
+        widget = screen.query_one(Log)
+        assert any("USER alice" in line for line in widget.lines)
+        assert not any("hunter2" in line for line in widget.lines)
+        assert "level 1" in screen_text(app)
+
+        def session_thread() -> None:
+            for i in range(500):
+                log.status(f"+OK {i} {HOSTILE_SUBJECT}")
+
+        worker = threading.Thread(target=session_thread)
+        worker.start()
+        worker.join()
+        await wait_until(pilot, lambda: len(widget.lines) == 502)
+        assert "+OK 499 [@click=app.quit]x" in widget.lines[-1]
+        assert not any(bad in line for line in widget.lines for bad in CONTROL)
+
+        await pilot.press("2")
+        await pilot.pause()
+        assert levels == [2]
+        assert "level 2" in screen_text(app)
+        await pilot.press("0")
+        await pilot.pause()
+        assert levels == [2, 0]
+        assert "level 0" in screen_text(app)
+
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.screen is not screen
+        log.status("+OK after close")  # the closed screen is no longer a listener
+        assert log._listeners == []
+
+
+# --- info ------------------------------------------------------------------------------------
+
+
+@run_async
+async def test_info_screen_shows_capabilities_and_tls() -> None:
+    caps = Capabilities(
+        known=True,
+        top=True,
+        uidl=True,
+        pipelining=False,
+        sasl=("PLAIN", "LOGIN"),
+        resp_codes=True,
+        login_delay=900,
+        expire="NEVER",
+        implementation=HOSTILE_SUBJECT,
+        raw=("TOP", "UIDL", "SASL PLAIN LOGIN", "EXPIRE NEVER"),
+    )
+    app = HostApp()
+    async with app.run_test(size=(100, 50)) as pilot:
+        app.push_screen(
+            InfoScreen(
+                f"+OK Dovecot ready. {HOSTILE_SUBJECT}",
+                caps,
+                "TLSv1.3",
+                "USER/PASS",
+                message_count=3,
+                mailbox_size=4096,
+                server="pop.example.org:995",
+            )
+        )
+        await pilot.pause()
+        text = screen_text(app)
+        for expected in (
+            "TLSv1.3",
+            "USER/PASS",
+            "PLAIN LOGIN",
+            "900 s",
+            "NEVER",
+            "3 messages, 4.0 KB",
+            "Dovecot ready",
+            "SASL PLAIN LOGIN",
+            "pop.example.org:995",
+            "[@click=app.quit]x",
+        ):
+            assert expected in text
+        assert "PIPELINING     : no" in text
+        assert_no_control(app)
+
+
+@run_async
+async def test_info_screen_without_tls_or_capa() -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.push_screen(InfoScreen("+OK", Capabilities(), None, "APOP"))
+        await pilot.pause()
+        text = screen_text(app)
+        assert "not encrypted" in text
+        assert "did not answer CAPA" in text
