@@ -72,7 +72,7 @@ class PreviewReady(Event):
     uid: str
     data: bytes
     lines: int
-    truncated_by_server: bool = False  # TOP returned the whole message despite the line count
+    ignored_line_count: bool = False  # the server's TOP sent more body than asked for
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,8 @@ class Notice(Event):
 
 @dataclass(frozen=True)
 class Fatal(Event):
-    """The session cannot go on (bad certificate, refused plaintext login, ...)."""
+    """Not connected, and retrying alone will not help (bad certificate, refused plaintext
+    login, gave up reconnecting). The session thread stays up: ``Connect`` tries again."""
 
     message: str
 

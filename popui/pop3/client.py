@@ -1,0 +1,443 @@
+"""A POP3 client built on ``poplib.POP3``, extended where poplib falls short.
+
+Extensions: verified TLS and STLS, typed errors from response codes, lines of any length with
+a memory cap, deadlines per response, SASL, a redacting protocol log, and RFC 2449 pipelining.
+Not thread-safe: one owner (the session thread) uses it.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import poplib
+import re
+import socket
+import ssl
+import time
+from collections.abc import Callable, Iterator, Sequence
+
+from popui.pop3 import sasl
+from popui.pop3.account import Account, Credentials
+from popui.pop3.capabilities import parse_capabilities
+from popui.pop3.errors import (
+    AuthFailed,
+    ConnectionLost,
+    MessageTooLarge,
+    Pop3Error,
+    ProtocolViolation,
+    SecretRejected,
+    SecurityPolicyError,
+    ServerError,
+    error_from_response,
+)
+from popui.pop3.models import Capabilities, MessageInfo
+from popui.pop3.protocol_log import ProtocolLog
+from popui.pop3.transport import LineReader, make_ssl_context, wrap_tls
+
+CRLF = b"\r\n"
+_TIMESTAMP = re.compile(rb"<[^<>@\s]*@[^<>\s]*>")
+#: most commands kept in flight when pipelining (RFC 2449 leaves the window to the client)
+DEFAULT_WINDOW = 1000
+Progress = Callable[[int], None]
+
+
+class Pop3Client(poplib.POP3):
+    """One connection to one POP3 server, logged in or not."""
+
+    def __init__(
+        self,
+        account: Account,
+        *,
+        log: ProtocolLog | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        # poplib.POP3.__init__ would connect without TLS verification; do it ourselves.
+        self.account = account
+        self.host = account.host
+        self.port = account.effective_port
+        self.log = log if log is not None else ProtocolLog(0)
+        self.timeout = account.timeout
+        self.max_response = account.max_message_size
+        self._debugging = 0
+        self._tls_established = False
+        self._context = ssl_context
+        self.capabilities = Capabilities()
+        self.auth_method = ""
+        try:
+            sock = socket.create_connection((self.host, self.port), self.timeout)
+        except OSError as exc:
+            raise ConnectionLost(
+                f"Cannot connect to {self.host}:{self.port}: {exc.strerror or exc}"
+            ) from None
+        if account.security == "tls":
+            sock = wrap_tls(sock, self._tls_context(), self.host)
+            self._tls_established = True
+        self.sock = sock
+        self.file = LineReader(sock, self.timeout)  # poplib.close() closes self.file
+        try:
+            self.log.note(f"connected to {self.host}:{self.port} ({self.tls_version or 'plain'})")
+            self.welcome = self._getresp()
+            self.capabilities = self.fetch_capabilities()
+            if account.security == "starttls":
+                if not self.capabilities.stls:
+                    raise SecurityPolicyError(
+                        f"{self.host} does not offer STLS, and this account requires it: "
+                        "refusing to log in without encryption."
+                    )
+                self.stls()
+                self.capabilities = self.fetch_capabilities()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- transport -------------------------------------------------------------------------
+
+    def _tls_context(self) -> ssl.SSLContext:
+        if self._context is None:
+            self._context = make_ssl_context(self.account)
+        return self._context
+
+    @property
+    def tls_version(self) -> str | None:
+        return self.sock.version() if isinstance(self.sock, ssl.SSLSocket) else None
+
+    def stls(self, context: ssl.SSLContext | None = None) -> bytes:  # type: ignore[override]
+        if context is not None:
+            self._context = context
+        resp = self._shortcmd("STLS")
+        self.file.discard_buffer()  # nothing read before the handshake may be trusted
+        self.sock = wrap_tls(self.sock, self._tls_context(), self.host)
+        self.file = LineReader(self.sock, self.timeout)
+        self._tls_established = True
+        self.log.note(f"TLS established ({self.tls_version})")
+        return resp
+
+    def set_debuglevel(self, level: int) -> None:
+        self.log.level = level
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            super().close()
+
+    def _putline(self, line: bytes) -> None:
+        try:
+            self.sock.sendall(line + CRLF)
+        except OSError as exc:
+            raise ConnectionLost(f"The connection was lost while sending: {exc}") from None
+
+    def _putcmd(self, line: str, *, secret: bool = False) -> None:  # type: ignore[override]
+        if "\r" in line or "\n" in line:
+            raise SecretRejected("A command argument contains a line break; not sent.")
+        self.log.command(line, secret=secret)
+        self._putline(line.encode(self.encoding))
+
+    def _deadline(self, size_hint: int = 0) -> float:
+        # at least 20 KB/s beyond the plain timeout: a slow drip must not hold the session
+        return time.monotonic() + self.timeout + size_hint / 20_000
+
+    def _getline(self, deadline: float | None = None) -> tuple[bytes, int]:  # type: ignore[override]
+        line = self.file.readline(deadline, self.max_response)
+        octets = len(line)
+        if line.endswith(CRLF):
+            return line[:-2], octets
+        if line[:1] == b"\r":
+            return line[1:-1], octets
+        return line[:-1], octets
+
+    def _getresp(self, deadline: float | None = None) -> bytes:  # type: ignore[override]
+        resp, _ = self._getline(deadline or self._deadline())
+        self.log.status(resp.decode("utf-8", "replace"))
+        if resp.startswith(b"+OK"):
+            return resp
+        if resp.startswith(b"-ERR"):
+            raise error_from_response(resp, login_delay=self.capabilities.login_delay)
+        raise ProtocolViolation(
+            "The server sent something that is not a POP3 reply: "
+            f"{resp[:60].decode('ascii', 'replace')!r}"
+        )
+
+    def _read_body(self, size_hint: int = 0, progress: Progress | None = None) -> list[bytes]:
+        """The lines of a multi-line response up to the terminating ``.``, un-stuffed."""
+        deadline = self._deadline(size_hint)
+        lines: list[bytes] = []
+        total = 0
+        next_report = 65536
+        level2 = self.log.level >= 2
+        readline = self.file.readline
+        cap = self.max_response
+        while True:
+            line = readline(deadline, cap)
+            total += len(line)
+            line = line[:-2] if line.endswith(CRLF) else line.rstrip(b"\r\n")
+            if line == b".":
+                break
+            if line.startswith(b".."):
+                line = line[1:]
+            lines.append(line)
+            if level2:
+                self.log.data(line.decode("utf-8", "replace"))
+            if total > cap:
+                raise MessageTooLarge(
+                    f"The server's answer exceeded {cap // (1024 * 1024)} MB "
+                    "(max_message_size); the connection was dropped to protect memory."
+                )
+            if progress is not None and total >= next_report:
+                progress(total)
+                next_report = total + 65536
+        return lines
+
+    def _getlongresp(self) -> tuple[bytes, list[bytes], int]:  # type: ignore[override]
+        resp = self._getresp()
+        lines = self._read_body()
+        return resp, lines, sum(len(x) + 2 for x in lines)
+
+    # -- capabilities and login ------------------------------------------------------------
+
+    def fetch_capabilities(self) -> Capabilities:
+        try:
+            _, lines, _ = self._longcmd("CAPA")
+        except ServerError:
+            return Capabilities(known=False)
+        return parse_capabilities(lines)
+
+    def login(self, credentials: Credentials, method: str | None = None) -> str:
+        """Log in with the account's method (``auto`` picks the strongest offered).
+
+        Returns the method used and refreshes ``capabilities`` (servers may add some).
+        """
+        for secret in (credentials.password, credentials.oauth_token):
+            if secret and ("\r" in secret or "\n" in secret):
+                raise SecretRejected("The password or token contains a line break; not sent.")
+        chosen = self._choose_method(credentials, method or self.account.auth)
+        self._check_plaintext_policy(chosen)
+        user = self.account.user
+        try:
+            if chosen == "user":
+                self.user(user)
+                self.pass_(credentials.password or "")
+            elif chosen == "apop":
+                self._apop(user, credentials.password or "")
+            elif chosen == "rpop":
+                self.user(user)
+                self.rpop(credentials.password or "")
+            else:
+                self._authenticate(self._mechanism(chosen, credentials))
+        except AuthFailed:
+            raise
+        except ServerError as exc:
+            if type(exc) is ServerError:
+                raise AuthFailed(
+                    "The server rejected the user name or password"
+                    + (f" (server said: {exc.server_text})." if exc.server_text else "."),
+                    exc.server_text,
+                ) from None
+            raise
+        self.auth_method = chosen
+        self.log.note(f"logged in as {user} with {chosen.upper()}")
+        self.capabilities = self.fetch_capabilities()
+        return chosen
+
+    def _choose_method(self, credentials: Credentials, method: str) -> str:
+        caps = self.capabilities
+        offered = set(caps.sasl)
+        if method != "auto":
+            return method
+        if credentials.oauth_token:
+            for name in ("OAUTHBEARER", "XOAUTH2"):
+                if name in offered:
+                    return name.lower()
+            raise SecurityPolicyError("The server offers no OAuth2 login (OAUTHBEARER/XOAUTH2).")
+        for name in ("SCRAM-SHA-256", "CRAM-MD5"):
+            if name in offered:
+                return name.lower()
+        if _TIMESTAMP.search(self.welcome):
+            return "apop"
+        for name in ("PLAIN", "LOGIN"):
+            if name in offered:
+                return name.lower()
+        return "user"
+
+    def _check_plaintext_policy(self, method: str) -> None:
+        plaintext = method in ("user", "plain", "login", "rpop")
+        if (plaintext and not self._tls_established and not self.account.is_loopback
+                and not self.account.allow_plaintext_password):
+            raise SecurityPolicyError(
+                f"Refusing to send the password unencrypted to {self.host} ({method.upper()} "
+                "over a plain connection). Use security = \"tls\" or \"starttls\", or set "
+                "allow_plaintext_password = true for this account if you accept the risk."
+            )
+
+    def _apop(self, user: str, password: str) -> bytes:
+        m = _TIMESTAMP.search(self.welcome)
+        if not m:
+            raise SecurityPolicyError("The server's greeting has no APOP timestamp.")
+        digest = hashlib.md5(m.group(0) + password.encode(self.encoding)).hexdigest()
+        return self._shortcmd(f"APOP {user} {digest}")
+
+    def _mechanism(self, name: str, credentials: Credentials) -> sasl.Mechanism:
+        user, password, token = self.account.user, credentials.password or "", (
+            credentials.oauth_token or "")
+        factories: dict[str, Callable[[], sasl.Mechanism]] = {
+            "plain": lambda: sasl.Plain(user, password),
+            "login": lambda: sasl.Login(user, password),
+            "cram-md5": lambda: sasl.CramMD5(user, password),
+            "scram-sha-256": lambda: sasl.ScramSha256(user, password),
+            "xoauth2": lambda: sasl.XOAuth2(user, token),
+            "oauthbearer": lambda: sasl.OAuthBearer(user, token, self.host, self.port),
+        }
+        if name not in factories:
+            raise SecurityPolicyError(f"Unknown login method {name!r}.")
+        return factories[name]()
+
+    def _authenticate(self, mech: sasl.Mechanism) -> None:
+        initial = mech.initial()
+        if initial is None:
+            self._putcmd(f"AUTH {mech.name}")
+        else:
+            encoded = base64.b64encode(initial).decode() or "="
+            self.log.command(f"AUTH {mech.name} <redacted>")
+            self._putline(f"AUTH {mech.name} {encoded}".encode())
+        for _ in range(10):
+            line, _ = self._getline(self._deadline())
+            self.log.status(line.decode("utf-8", "replace")[:4] + ("…" if len(line) > 4 else ""))
+            if line.startswith(b"+OK"):
+                extra = line[3:].strip()
+                if extra:
+                    mech.finish(base64.b64decode(extra + b"=="))
+                return
+            if line.startswith(b"-ERR"):
+                raise error_from_response(line)
+            if not line.startswith(b"+"):
+                raise ProtocolViolation("The server sent a malformed SASL continuation.")
+            try:
+                challenge = base64.b64decode(line[1:].strip(), validate=False)
+            except ValueError:
+                raise ProtocolViolation("The server sent a malformed SASL challenge.") from None
+            try:
+                answer = mech.step(challenge)
+            except AuthFailed:
+                self._putcmd("*")  # cancel the exchange before giving up
+                with contextlib.suppress(ServerError):
+                    self._getresp()
+                raise
+            self._putcmd(base64.b64encode(answer).decode(), secret=True)
+        raise ProtocolViolation("The SASL exchange did not end.")
+
+    # -- commands --------------------------------------------------------------------------
+
+    def stat_totals(self) -> tuple[int, int]:
+        resp = self._shortcmd("STAT")
+        parts = resp.split()
+        try:
+            return int(parts[1]), int(parts[2])
+        except (IndexError, ValueError):
+            raise ProtocolViolation(f"Malformed STAT reply: {resp[:60]!r}") from None
+
+    def listing(self) -> tuple[list[MessageInfo], bool, list[str]]:
+        """UIDL + LIST (one round trip when pipelining).
+
+        Returns ``(messages, has_uidl, notices)``. Without UIDL the identities are
+        ``#<number>`` and only valid for this session. Duplicate UIDLs are made unique
+        (and reported) so one mark can never cover two messages.
+        """
+        want_uidl = self.capabilities.uidl or not self.capabilities.known
+        commands = ["UIDL", "LIST"] if want_uidl else ["LIST"]
+        results = list(self.pipeline(commands, multiline=True))
+        notices: list[str] = []
+        uids: dict[int, str] = {}
+        has_uidl = False
+        if want_uidl:
+            _, status, lines = results.pop(0)
+            if not isinstance(status, Pop3Error):
+                has_uidl = True
+                for line in lines:
+                    parts = line.split()
+                    if len(parts) >= 2 and parts[0].isdigit():
+                        uids[int(parts[0])] = parts[1].decode("ascii", "replace")
+        _, status, lines = results[0]
+        if isinstance(status, Pop3Error):
+            raise status
+        messages: list[MessageInfo] = []
+        seen: set[str] = set()
+        duplicates = 0
+        for line in lines:
+            parts = line.split()
+            if len(parts) < 2 or not parts[0].isdigit():
+                continue
+            number = int(parts[0])
+            size = int(parts[1]) if parts[1].isdigit() else 0
+            uid = uids.get(number) if has_uidl else None
+            if uid is None:
+                uid = f"#{number}"
+            if uid in seen:
+                duplicates += 1
+                uid = f"{uid}#dup{number}"
+            seen.add(uid)
+            messages.append(MessageInfo(number, uid, size))
+        if duplicates:
+            notices.append(f"The server gave {duplicates} messages a duplicate UIDL; those are "
+                           "identified for this session only.")
+        return messages, has_uidl, notices
+
+    def top_bytes(self, number: int, lines: int, size_hint: int = 0) -> bytes:
+        self._putcmd(f"TOP {number} {lines}")
+        self._getresp()
+        return _join(self._read_body(size_hint))
+
+    def retr_bytes(self, number: int, size_hint: int = 0,
+                   progress: Progress | None = None) -> bytes:
+        self._putcmd(f"RETR {number}")
+        self._getresp()
+        return _join(self._read_body(size_hint, progress))
+
+    def pipeline(
+        self, commands: Sequence[str], *, multiline: bool, window: int = DEFAULT_WINDOW
+    ) -> Iterator[tuple[int, bytes | Pop3Error, list[bytes]]]:
+        """Send commands, yielding ``(index, status-or-error, lines)`` in order.
+
+        With PIPELINING (RFC 2449) up to ``window`` commands are in flight; without it they go
+        one by one. A ``-ERR`` is yielded as an error object and the batch goes on; a
+        connection failure raises.
+        """
+        if not self.capabilities.pipelining:
+            window = 1
+        window = max(1, window)
+        sent = received = 0
+        total = len(commands)
+        while received < total:
+            if sent < total and sent - received <= window // 2:
+                chunk = commands[sent : min(total, received + window)]
+                for command in chunk:
+                    self.log.command(command)
+                self._putline(CRLF.join(c.encode(self.encoding) for c in chunk))
+                sent += len(chunk)
+            try:
+                status: bytes | Pop3Error = self._getresp()
+            except ServerError as exc:
+                yield received, exc, []
+            else:
+                yield received, status, self._read_body() if multiline else []
+            received += 1
+
+    def quit(self) -> bytes:
+        """QUIT: the server applies DELEs only when this is acknowledged."""
+        try:
+            return self._shortcmd("QUIT")
+        finally:
+            self.close()
+
+
+def _join(lines: list[bytes]) -> bytes:
+    if not lines:
+        return b""
+    return CRLF.join(lines) + CRLF
+
+
+def header_block(data: bytes) -> bytes:
+    """The header part of a message (up to the first empty line)."""
+    for sep in (b"\r\n\r\n", b"\n\n"):
+        end = data.find(sep)
+        if end >= 0:
+            return data[: end + len(sep)]
+    return data

@@ -1,0 +1,114 @@
+"""Sockets for POP3: TLS contexts that verify, and a line reader with deadlines and caps.
+
+poplib's reader rejects lines over 2048 bytes and cannot tell a slow drip from a live server;
+this reader accepts lines of any length up to a memory cap and enforces a deadline per response.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import time
+
+from popui.pop3.account import Account
+from popui.pop3.errors import ConnectionLost, MessageTooLarge, ResponseTimeout, TlsError
+
+_CHUNK = 256 * 1024
+
+
+def make_ssl_context(account: Account) -> ssl.SSLContext:
+    """A verifying client context: the system store, or the account's CA file."""
+    try:
+        if account.ca_file:
+            return ssl.create_default_context(cafile=account.ca_file)
+        return ssl.create_default_context()
+    except (OSError, ssl.SSLError) as exc:
+        raise TlsError(f"Cannot load the CA file {account.ca_file!r}: {exc}") from None
+
+
+def describe_tls_error(exc: BaseException, host: str) -> str:
+    """A sentence for a failed handshake, naming the usual causes."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        reason = exc.verify_message or str(exc)
+        if "hostname" in reason.lower() or "doesn't match" in reason.lower():
+            why = f"the certificate is not valid for the name {host!r}"
+        elif "expired" in reason.lower():
+            why = "the server's certificate has expired"
+        elif "self" in reason.lower() or "unable to get local issuer" in reason.lower():
+            why = "the certificate is not signed by a trusted authority (self-signed?)"
+        else:
+            why = reason
+        return (
+            f"Refusing the connection to {host}: {why}. If you trust this server, set "
+            "ca_file to its CA certificate in the account's configuration."
+        )
+    return f"The TLS handshake with {host} failed: {exc}"
+
+
+def wrap_tls(sock: socket.socket, context: ssl.SSLContext, host: str) -> ssl.SSLSocket:
+    try:
+        return context.wrap_socket(sock, server_hostname=host)
+    except (ssl.SSLError, ssl.CertificateError) as exc:
+        sock.close()
+        raise TlsError(describe_tls_error(exc, host)) from None
+    except OSError as exc:
+        sock.close()
+        raise ConnectionLost(f"The connection to {host} failed during the TLS handshake: "
+                             f"{exc}") from None
+
+
+class LineReader:
+    """Buffered line reading from a socket, with a per-call deadline and a length cap."""
+
+    def __init__(self, sock: socket.socket, timeout: float) -> None:
+        self.sock = sock
+        self.timeout = timeout
+        self._buf = bytearray()
+        self._pos = 0
+
+    def readline(self, deadline: float | None, limit: int) -> bytes:
+        """One line including its line end. Raises on timeout, close, or a line over ``limit``."""
+        while True:
+            end = self._buf.find(b"\n", self._pos)
+            if end >= 0:
+                line = bytes(self._buf[self._pos : end + 1])
+                self._pos = end + 1
+                return line
+            if len(self._buf) - self._pos > limit:
+                raise MessageTooLarge(
+                    f"The server sent a line longer than {limit} bytes; the connection was "
+                    "dropped to protect memory."
+                )
+            self._fill(deadline)
+
+    def _fill(self, deadline: float | None) -> None:
+        timeout = self.timeout
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ResponseTimeout("The server is answering too slowly; the connection was "
+                                      "dropped.")
+            timeout = min(timeout, remaining)
+        try:
+            self.sock.settimeout(timeout)
+            data = self.sock.recv(_CHUNK)
+        except TimeoutError:
+            raise ResponseTimeout(
+                f"The server did not answer within {timeout:.0f} seconds."
+            ) from None
+        except OSError as exc:
+            raise ConnectionLost(f"The connection was lost: {exc}") from None
+        if not data:
+            raise ConnectionLost("The server closed the connection.")
+        if self._pos:
+            del self._buf[: self._pos]
+            self._pos = 0
+        self._buf += data
+
+    def discard_buffer(self) -> None:
+        """Drop anything already received (before a TLS handshake: no injected plaintext)."""
+        self._buf.clear()
+        self._pos = 0
+
+    def close(self) -> None:
+        self.discard_buffer()
