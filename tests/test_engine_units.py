@@ -1,0 +1,93 @@
+"""Engine pieces that need no server: CAPA parsing, SASL maths, log redaction, error codes."""
+
+import base64
+
+from popui.pop3 import errors, sasl
+from popui.pop3.capabilities import parse_capabilities
+from popui.pop3.protocol_log import REDACTED, ProtocolLog, redact_command
+
+
+def test_capabilities_are_typed() -> None:
+    caps = parse_capabilities([
+        b"TOP", b"UIDL", b"PIPELINING", b"RESP-CODES", b"AUTH-RESP-CODE", b"USER", b"STLS",
+        b"SASL PLAIN scram-sha-256", b"LOGIN-DELAY 900", b"EXPIRE NEVER",
+        b"IMPLEMENTATION Dovecot", b"UTF8",
+    ])
+    assert caps.known and caps.top and caps.uidl and caps.pipelining and caps.stls
+    assert caps.resp_codes and caps.auth_resp_code and caps.user and caps.utf8
+    assert caps.sasl == ("PLAIN", "SCRAM-SHA-256")
+    assert caps.login_delay == 900
+    assert caps.expire == "NEVER"
+    assert caps.implementation == "Dovecot"
+    assert not parse_capabilities([]).top
+
+
+def test_scram_sha_256_matches_rfc_7677_example() -> None:
+    mech = sasl.ScramSha256("user", "pencil", nonce="rOprNGfwEbeRWgbNEkqO")
+    assert mech.initial() == b"n,,n=user,r=rOprNGfwEbeRWgbNEkqO"
+    server_first = (b"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+                    b"s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
+    assert mech.step(server_first) == (
+        b"c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+        b"p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
+    )
+    mech.finish(b"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
+
+
+def test_scram_refuses_a_server_that_does_not_know_the_password() -> None:
+    mech = sasl.ScramSha256("user", "pencil", nonce="abc")
+    mech.step(b"r=abcdef,s=" + base64.b64encode(b"salt") + b",i=4096")
+    try:
+        mech.finish(b"v=" + base64.b64encode(b"x" * 32))
+    except errors.AuthFailed as exc:
+        assert "SCRAM" in str(exc)
+    else:
+        raise AssertionError("a forged server signature was accepted")
+
+
+def test_cram_md5_answer() -> None:
+    # RFC 2195 example
+    mech = sasl.CramMD5("tim", "tanstaaftanstaaf")
+    answer = mech.step(b"<1896.697170952@postoffice.reston.mci.net>")
+    assert answer == b"tim b913a602c7eda7a495b4e6e7334d3890"
+
+
+def test_secrets_are_redacted_at_every_level() -> None:
+    for level in (1, 2):
+        log = ProtocolLog(level=level)
+        log.command("PASS hunter2-secret")
+        log.command("APOP alice 0123456789abcdef0123456789abcdef")
+        log.command("AUTH PLAIN AGFsaWNlAGh1bnRlcjI=")
+        log.command("aHVudGVyMg==", secret=True)
+        log.command("USER alice")
+        text = "\n".join(line.text for line in log.lines())
+        assert "hunter2" not in text
+        assert "0123456789abcdef" not in text
+        assert "AGFsaWNl" not in text and "aHVudGVyMg" not in text
+        assert "USER alice" in text
+        assert text.count(REDACTED) == 4
+    silent = ProtocolLog(level=0)
+    silent.command("USER alice")
+    assert silent.lines() == []
+    assert redact_command("pass x") == f"pass {REDACTED}"
+
+
+def test_level_two_records_bodies_level_one_does_not() -> None:
+    one, two = ProtocolLog(level=1), ProtocolLog(level=2)
+    for log in (one, two):
+        log.status("+OK")
+        log.data("Subject: hello")
+    assert [x.text for x in one.lines()] == ["+OK"]
+    assert [x.text for x in two.lines()] == ["+OK", "Subject: hello"]
+
+
+def test_response_codes_become_typed_errors() -> None:
+    assert isinstance(errors.error_from_response(b"-ERR [IN-USE] locked"), errors.InUse)
+    delay = errors.error_from_response(b"-ERR [LOGIN-DELAY] wait", login_delay=900)
+    assert isinstance(delay, errors.LoginDelay) and delay.retry_after == 900
+    assert "900 seconds" in str(delay)
+    assert isinstance(errors.error_from_response(b"-ERR [SYS/TEMP] x"), errors.SysTemp)
+    assert isinstance(errors.error_from_response(b"-ERR [SYS/PERM] x"), errors.SysPerm)
+    assert isinstance(errors.error_from_response(b"-ERR [AUTH] no"), errors.AuthFailed)
+    plain = errors.error_from_response(b"-ERR no such message")
+    assert type(plain) is errors.ServerError and "no such message" in str(plain)
