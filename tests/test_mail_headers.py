@@ -20,7 +20,7 @@ def _strings(summary: HeaderSummary) -> list[str]:
 def test_plain_message() -> None:
     raw = (
         b"From: =?utf-8?q?J=C3=B6rg_M=C3=BCller?= <joerg@example.de>\r\n"
-        b"To: a@example.com,\r\n \"B, C\" <bc@example.com>\r\n"
+        b'To: a@example.com,\r\n "B, C" <bc@example.com>\r\n'
         b"Cc: cc@example.com\r\n"
         b"Reply-To: replies@example.com\r\n"
         b"Subject: =?iso-8859-1?q?Gr=FC=DFe?= aus\r\n =?utf-8?b?5pel5pys?=\r\n"

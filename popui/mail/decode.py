@@ -6,6 +6,8 @@ import binascii
 import codecs
 import re
 
+from popui.mail.sanitize import REPLACEMENT
+
 # Labels seen in real mail whose proper codec is a superset or has another name.
 _ALIASES = {
     "gb2312": "gb18030",
@@ -49,15 +51,27 @@ def _codec(charset: str | None) -> str | None:
     return info.name
 
 
-def decode_bytes(data: bytes, charset: str | None = None) -> str:
-    """Decode with the labelled charset; if it is unknown or wrong, UTF-8, then Windows-1252."""
+def decode_bytes(data: bytes, charset: str | None = None, *, truncated: bool = False) -> str:
+    """Decode with the labelled charset; if it is unknown or wrong, UTF-8, then Windows-1252.
+
+    ``truncated``: the data may end in the middle of a character, which is then dropped.
+    """
     for name in (_codec(charset), "utf-8"):
         if name is None:
             continue
         try:
             return data.decode(name)
+        except UnicodeDecodeError as exc:
+            if truncated and exc.end >= len(data) - 1:  # cut mid-character, as TOP does
+                try:
+                    return data[: exc.start].decode(name) + REPLACEMENT
+                except Exception:
+                    continue
         except Exception:  # codecs raise more than UnicodeDecodeError
             continue
+    lenient = data.decode("utf-8", "replace")
+    if lenient.count(REPLACEMENT) <= len(data) // 200:  # UTF-8 with a stray bad byte or two
+        return lenient
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError:
