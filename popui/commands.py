@@ -1,0 +1,157 @@
+"""Every user action, defined once: key bindings, footer, command palette and help come from here.
+
+Keys are remappable in the config file by command id (``[ui.keymap]`` ``commit = "ctrl+d"``),
+applied with ``App.set_keymap``; the help screen and the palette show the keys in effect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Command:
+    id: str
+    """Binding id: the name used in ``[ui.keymap]``."""
+    keys: str
+    """Default keys, comma separated (Textual key names)."""
+    action: str
+    """The action run, in the namespace of the screen (or ``app.`` for app-wide ones)."""
+    title: str
+    """Short name: footer and palette."""
+    help: str
+    """One sentence for the help screen and the palette."""
+    group: str
+    footer: bool = False
+    priority: bool = False
+    palette: bool = True
+
+
+MAIN_COMMANDS: tuple[Command, ...] = (
+    # Moving around
+    Command("down", "j,down", "cursor_down", "Next", "Move to the next message.", "Move"),
+    Command("up", "k,up", "cursor_up", "Previous", "Move to the previous message.", "Move"),
+    Command("page_down", "pagedown", "page_down", "Page down", "Scroll down one page.", "Move"),
+    Command("page_up", "pageup", "page_up", "Page up", "Scroll up one page.", "Move"),
+    Command("first", "home,g", "cursor_first", "First", "Jump to the first message.", "Move"),
+    Command("last", "end,G", "cursor_last", "Last", "Jump to the last message.", "Move"),
+    # Reading
+    Command(
+        "open", "enter", "open_message", "Open",
+        "Read the whole message (RETR: the server marks it seen).", "Read", footer=True,
+    ),
+    Command(
+        "preview", "p", "toggle_preview", "Preview",
+        "Show or hide the header preview (TOP: nothing is marked seen).", "Read", footer=True,
+    ),
+    Command(
+        "sort", "s", "cycle_sort", "Sort",
+        "Sort by date, sender, subject, size or number, in turn.", "Read",
+    ),
+    Command("sort_reverse", "S", "reverse_sort", "Reverse sort", "Reverse the sort order.", "Read"),
+    Command(
+        "filter", "slash", "filter", "Filter",
+        "Filter by sender/subject words; size terms like >5M or <10k.", "Read", footer=True,
+    ),
+    Command("clear_filter", "escape", "clear_filter", "Clear filter", "Show all messages.", "Read"),
+    # Deleting
+    Command(
+        "mark", "d", "toggle_mark", "Mark",
+        "Mark or unmark the message for deletion and move on.", "Delete", footer=True,
+    ),
+    Command("unmark", "u", "unmark", "Unmark", "Remove the mark from the message.", "Delete"),
+    Command("unmark_all", "U", "unmark_all", "Unmark all", "Remove every mark.", "Delete"),
+    Command(
+        "mark_filtered", "D", "mark_filtered", "Mark shown",
+        "Mark every message the filter shows.", "Delete",
+    ),
+    Command(
+        "commit", "dollar_sign", "commit", "Commit",
+        "Delete the marked messages on the server (asks first).", "Delete", footer=True,
+    ),
+    # Mailbox
+    Command(
+        "refresh", "r", "refresh", "Refresh", "Reconnect and list the mailbox again.", "Mailbox",
+    ),
+    Command(
+        "info", "i", "info", "Server info",
+        "Server greeting and capabilities.", "Mailbox",
+    ),
+    Command(
+        "log", "L", "protocol_log", "Protocol log",
+        "The POP3 conversation (passwords are never shown).", "Mailbox",
+    ),
+    Command(
+        "quit", "q", "quit", "Quit",
+        "Quit; with marks pending, asks whether to delete them first.", "Mailbox", footer=True,
+    ),
+)
+
+APP_COMMANDS: tuple[Command, ...] = (
+    Command("help", "question_mark,f1", "app.help", "Help", "Show the keys.", "General",
+            footer=True),
+    Command(
+        "quit_now", "ctrl+c,ctrl+q", "app.quit_now", "Quit now",
+        "Quit at once. Never deletes anything.", "General", priority=True,
+    ),
+    Command(
+        "palette", "ctrl+p", "app.command_palette", "Commands",
+        "Search and run any command.", "General", palette=False,
+    ),
+)
+
+ALL_COMMANDS: tuple[Command, ...] = MAIN_COMMANDS + APP_COMMANDS
+COMMAND_IDS = frozenset(command.id for command in ALL_COMMANDS)
+
+
+def bindings(commands: Iterable[Command]) -> list[Binding]:
+    """Textual bindings for these commands (their ids make them remappable)."""
+    return [
+        Binding(
+            command.keys,
+            command.action.removeprefix("app.") if command.action.startswith("app.")
+            else command.action,
+            command.title,
+            show=command.footer,
+            priority=command.priority,
+            tooltip=command.help,
+            id=command.id,
+        )
+        for command in commands
+    ]
+
+
+def check_keymap(keymap: Mapping[str, str]) -> list[str]:
+    """Problems with a user keymap (unknown command ids), as readable lines."""
+    return [
+        f"keymap: unknown command '{name}' (known: {', '.join(sorted(COMMAND_IDS))})"
+        for name in keymap
+        if name not in COMMAND_IDS
+    ]
+
+
+def effective_keys(command: Command, keymap: Mapping[str, str]) -> list[str]:
+    return [key.strip() for key in keymap.get(command.id, command.keys).split(",") if key.strip()]
+
+
+def help_markdown(
+    keymap: Mapping[str, str], key_display: Callable[[str], str], commands: Iterable[Command]
+) -> str:
+    """The help text: one table per group with the keys in effect."""
+    out: list[str] = []
+    group = None
+    for command in commands:
+        if command.group != group:
+            group = command.group
+            out += ["", f"## {group}", "", "| Keys | Command | |", "|---|---|---|"]
+        keys = ", ".join(f"`{_md_escape(key_display(key))}`" for key in effective_keys(
+            command, keymap))
+        out.append(f"| {keys} | {command.title} | {command.help} |")
+    return "\n".join(out).strip() + "\n"
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("`", "'")

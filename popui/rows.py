@@ -1,0 +1,204 @@
+"""The row model of the message list: one row per message, sorting, filtering, formatting.
+
+No Textual here: the list widget renders these rows, the main screen fills them from engine
+events. Text from headers is cleaned (control characters made visible) once, when a row is
+filled, so rendering never sees raw header text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any, Protocol
+
+from popui.mail.sanitize import clean_line
+
+SORT_KEYS: tuple[str, ...] = ("date", "sender", "subject", "size", "number")
+"""Sort orders, in the order the sort key cycles through them."""
+
+
+class Summary(Protocol):
+    """What the list needs of a parsed header block (`popui.mail.headers.HeaderSummary`)."""
+
+    subject: str
+    from_name: str
+    from_addr: str
+    date: datetime | None
+    has_attachment_hint: bool
+
+
+@dataclass(slots=True, eq=False)
+class Row:
+    """One message. ``loaded`` turns True when its headers arrive (or fail: ``error``)."""
+
+    number: int
+    uid: str
+    size: int
+    subject: str = ""
+    sender: str = ""
+    sender_addr: str = ""
+    date: datetime | None = None
+    attachment: bool = False
+    loaded: bool = False
+    error: bool = False
+    opened: bool = False
+    version: int = 0
+    """Bumped on every change, so cached renderings of the row go stale."""
+
+    def fill(self, summary: Summary) -> None:
+        """Take the header fields of a parsed summary (untrusted text is cleaned here)."""
+        self.subject = clean_line(summary.subject or "")
+        name = clean_line(summary.from_name or "")
+        self.sender_addr = clean_line(summary.from_addr or "")
+        self.sender = name or self.sender_addr
+        self.date = summary.date
+        self.attachment = bool(summary.has_attachment_hint)
+        self.loaded = True
+        self.error = False
+        self.version += 1
+
+    def fail(self) -> None:
+        self.error = True
+        self.loaded = True
+        self.version += 1
+
+    def set_opened(self, opened: bool = True) -> None:
+        if self.opened != opened:
+            self.opened = opened
+            self.version += 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Formatting
+
+
+def human_size(size: int) -> str:
+    """Bytes in short human units: ``512B``, ``4.2K``, ``38K``, ``5.1M``, ``1.0G``."""
+    if size < 1000:
+        return f"{size}B"
+    value = float(size)
+    for unit in ("K", "M", "G", "T"):
+        value /= 1024
+        if value < 9.95:
+            return f"{value:.1f}{unit}"
+        if value < 999.5 or unit == "T":
+            return f"{value:.0f}{unit}"
+    return f"{value:.0f}T"  # pragma: no cover - unreachable
+
+
+def format_date(
+    date: datetime | None, now: datetime, tz: tzinfo | None = None, full_format: str = "%Y-%m-%d"
+) -> str:
+    """Today: the time; this year: day and month; older: the full date (local time zone).
+
+    ``now`` must be aware and in the zone to show; ``tz`` defaults to ``now``'s zone.
+    """
+    if date is None:
+        return ""
+    zone = tz or now.tzinfo
+    # A date without a zone is taken as local time.
+    local = date.replace(tzinfo=zone) if date.tzinfo is None else date.astimezone(zone)
+    if local.date() == now.date():
+        return local.strftime("%H:%M")
+    if local.year == now.year:
+        return local.strftime("%d %b")
+    return local.strftime(full_format)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sorting
+
+
+def _date_key(row: Row) -> tuple[float, int]:
+    # Rows without a date (yet) sort as oldest; the message number keeps them in arrival order.
+    stamp = row.date.timestamp() if row.date is not None else float("-inf")
+    return (stamp, row.number)
+
+
+_SORTS: dict[str, tuple[Callable[[Row], Any], bool]] = {
+    # name: (key, newest/biggest first)
+    "date": (_date_key, True),
+    "number": (lambda row: row.number, True),
+    "size": (lambda row: (row.size, row.number), True),
+    "sender": (lambda row: (row.sender.casefold(), -row.number), False),
+    "subject": (lambda row: (_subject_key(row.subject), -row.number), False),
+}
+
+_REPLY_PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|sv|vs)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+
+
+def _subject_key(subject: str) -> str:
+    return _REPLY_PREFIX.sub("", subject).casefold()
+
+
+def sort_rows(rows: Iterable[Row], key: str = "date", reverse: bool = False) -> list[Row]:
+    """Rows in the order ``key`` gives (dates/sizes newest/biggest first; names A→Z).
+
+    ``reverse`` flips that natural order.
+    """
+    func, descending = _SORTS[key]
+    return sorted(rows, key=func, reverse=descending != reverse)
+
+
+def next_sort(key: str) -> str:
+    return SORT_KEYS[(SORT_KEYS.index(key) + 1) % len(SORT_KEYS)] if key in SORT_KEYS else "date"
+
+
+# ---------------------------------------------------------------------------------------------
+# Filtering
+
+_SIZE_TERM = re.compile(r"^(>=|<=|>|<)(\d+(?:\.\d+)?)([kmgt]?)i?b?$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """A parsed filter: words that must all appear in sender or subject, plus size bounds.
+
+    ``>5M`` larger than 5 MiB, ``<10k`` smaller than 10 KiB, ``>=``/``<=`` likewise. Words are
+    matched case-insensitively against the display name, the address and the subject.
+    """
+
+    words: tuple[str, ...] = ()
+    size_checks: tuple[tuple[str, int], ...] = ()
+
+    @classmethod
+    def parse(cls, query: str) -> RowFilter:
+        words: list[str] = []
+        checks: list[tuple[str, int]] = []
+        for term in query.split():
+            m = _SIZE_TERM.match(term)
+            if m:
+                op, number, unit = m.groups()
+                checks.append((op, int(float(number) * _UNITS[unit.lower()])))
+            else:
+                words.append(term.casefold())
+        return cls(tuple(words), tuple(checks))
+
+    @property
+    def empty(self) -> bool:
+        return not self.words and not self.size_checks
+
+    def __call__(self, row: Row) -> bool:
+        for op, limit in self.size_checks:
+            size = row.size
+            if not (
+                (op == ">" and size > limit)
+                or (op == ">=" and size >= limit)
+                or (op == "<" and size < limit)
+                or (op == "<=" and size <= limit)
+            ):
+                return False
+        if self.words:
+            haystack = f"{row.sender}\n{row.sender_addr}\n{row.subject}".casefold()
+            return all(word in haystack for word in self.words)
+        return True
+
+
+def filter_rows(rows: Iterable[Row], query: str) -> list[Row]:
+    check = RowFilter.parse(query)
+    if check.empty:
+        return list(rows)
+    return [row for row in rows if check(row)]

@@ -1,0 +1,158 @@
+"""Themes: popui's default in Python, theme files shipped in ``themes/``, user theme files.
+
+A theme file is TOML with the fields of ``textual.theme.Theme`` and a ``[variables]`` table::
+
+    name = "my-theme"
+    primary = "#88C0D0"
+    dark = true
+    [variables]
+    mail-marked = "#BF616A"
+
+Mail colours are theme variables (``MAIL_VARIABLES``) used as ``$mail-marked`` etc. in CSS;
+a theme that leaves them out gets values derived from its own palette.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from textual.color import Color, ColorParseError
+from textual.theme import Theme
+
+MAIL_VARIABLES: dict[str, str] = {
+    "mail-marked": "messages marked for deletion",
+    "mail-opened": "messages opened before (remembered locally)",
+    "mail-unread": "messages never opened here",
+    "mail-error": "rows whose headers could not be read, and errors",
+}
+
+DEFAULT_THEME_NAME = "popui"
+
+POPUI_THEME = Theme(
+    name=DEFAULT_THEME_NAME,
+    primary="#5FA8D3",
+    secondary="#7E8CE0",
+    accent="#F2B84B",
+    warning="#F2B84B",
+    error="#E5534B",
+    success="#57AB5A",
+    foreground="#D8DEE4",
+    background="#161B22",
+    surface="#1C2128",
+    panel="#22272E",
+    dark=True,
+    variables={
+        "mail-marked": "#F47067",
+        "mail-opened": "#8B949E",
+        "mail-unread": "#E6EDF3",
+        "mail-error": "#F2B84B",
+        "block-cursor-blurred-background": "#2D333B",
+    },
+)
+
+
+def mail_variable_defaults(theme: Theme) -> dict[str, str]:
+    """Mail colours for a theme that does not set them, taken from its palette."""
+    colors = theme.to_color_system().generate()
+    return {
+        "mail-marked": colors["text-error"],
+        "mail-opened": colors["foreground-muted"],
+        "mail-unread": colors["foreground"],
+        "mail-error": colors["text-warning"],
+    }
+
+
+def shipped_themes_dir() -> Path:
+    """The theme files installed with popui (``popui/_themes`` in a wheel, ``themes/`` in a
+    source checkout)."""
+    packaged = Path(__file__).parent / "_themes"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "themes"
+
+
+def theme_dirs() -> list[Path]:
+    """Where theme files are read from, later ones overriding earlier ones of the same name."""
+    from popui.locations import themes_dir
+
+    dirs = [shipped_themes_dir()]
+    with contextlib.suppress(OSError):
+        dirs.append(themes_dir())
+    return dirs
+
+
+class ThemeFileError(ValueError):
+    pass
+
+
+_THEME_FIELDS = {f.name for f in fields(Theme)}
+_COLOR_FIELDS = {
+    "primary", "secondary", "warning", "error", "success", "accent",
+    "foreground", "background", "surface", "panel", "boost",
+}
+
+
+def theme_from_toml(text: str, source: str = "<theme>") -> Theme:
+    """Build a Theme from TOML text; raise ``ThemeFileError`` saying what is wrong."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ThemeFileError(f"{source}: not valid TOML ({error})") from None
+    unknown = sorted(set(data) - _THEME_FIELDS)
+    if unknown:
+        raise ThemeFileError(f"{source}: unknown keys {', '.join(unknown)}")
+    for key in ("name", "primary"):
+        if not isinstance(data.get(key), str) or not data[key]:
+            raise ThemeFileError(f"{source}: '{key}' is required")
+    for key in _COLOR_FIELDS & set(data):
+        _check_color(data[key], f"{source}: {key}")
+    variables = data.get("variables", {})
+    if not isinstance(variables, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in variables.items()
+    ):
+        raise ThemeFileError(f"{source}: [variables] must map names to strings")
+    for key in MAIL_VARIABLES.keys() & variables.keys():
+        _check_color(variables[key], f"{source}: variables.{key}")
+    if "dark" in data and not isinstance(data["dark"], bool):
+        raise ThemeFileError(f"{source}: 'dark' must be true or false")
+    try:
+        return Theme(**data)
+    except TypeError as error:
+        raise ThemeFileError(f"{source}: {error}") from None
+
+
+def _check_color(value: object, where: str) -> None:
+    if not isinstance(value, str):
+        raise ThemeFileError(f"{where} must be a colour string")
+    try:
+        Color.parse(value)
+    except ColorParseError:
+        raise ThemeFileError(f"{where}: '{value}' is not a colour") from None
+
+
+@dataclass
+class LoadedThemes:
+    themes: list[Theme]
+    errors: list[str]
+
+
+def load_theme_files(dirs: Iterable[Path] | None = None) -> LoadedThemes:
+    """Every ``*.toml`` theme in ``dirs``; broken files are listed in ``errors``, not raised."""
+    themes: dict[str, Theme] = {}
+    errors: list[str] = []
+    for folder in theme_dirs() if dirs is None else dirs:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.toml")):
+            try:
+                theme = theme_from_toml(path.read_text(encoding="utf-8"), path.name)
+            except (OSError, UnicodeDecodeError) as error:
+                errors.append(f"{path.name}: cannot read ({error.__class__.__name__})")
+                continue
+            except ThemeFileError as error:
+                errors.append(str(error))
+                continue
+            themes[theme.name] = theme
+    return LoadedThemes(list(themes.values()), errors)

@@ -1,0 +1,436 @@
+"""The message list: a Line-API ``ScrollView`` that paints only the rows on screen.
+
+100,000 rows cost a list of small objects and nothing per row up front; each visible line is
+rendered on demand into a ``Strip`` and cached (keyed by everything that changes its look), so
+scrolling back over seen rows is a dictionary hit. Colours come from component classes, so
+themes and CSS apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Container, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.timer import Timer
+
+from popui.rows import Row, RowFilter, format_date, human_size, sort_rows
+
+
+def _local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+@dataclass(frozen=True)
+class _Columns:
+    number: int
+    date: int
+    sender: int
+    subject: int
+
+
+class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
+    """One line per message: mark, opened marker, number, date, sender, subject, size."""
+
+    COMPONENT_CLASSES = {
+        "message-list--cursor",
+        "message-list--marked",
+        "message-list--unread",
+        "message-list--opened",
+        "message-list--pending",
+        "message-list--error",
+        "message-list--number",
+        "message-list--date",
+        "message-list--sender",
+        "message-list--size",
+        "message-list--flag",
+    }
+
+    DEFAULT_CSS = """
+    MessageList {
+        overflow-x: hidden;
+        overflow-y: auto;
+        background: $surface;
+        color: $foreground;
+        & > .message-list--cursor { background: $block-cursor-blurred-background; }
+        &:focus > .message-list--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+        }
+        & > .message-list--marked { color: $mail-marked; }
+        & > .message-list--unread { color: $mail-unread; text-style: bold; }
+        & > .message-list--opened { color: $mail-opened; }
+        & > .message-list--pending { color: $text-muted; }
+        & > .message-list--error { color: $mail-error; }
+        & > .message-list--number { color: $text-muted; }
+        & > .message-list--date { color: $text-secondary; }
+        & > .message-list--sender { color: $text-primary; }
+        & > .message-list--size { color: $text-muted; }
+        & > .message-list--flag { color: $mail-marked; text-style: bold; }
+    }
+    """
+
+    class Highlighted(Message):
+        """The cursor moved to another message (``uid`` is None when the list is empty)."""
+
+        def __init__(self, message_list: MessageList, uid: str | None) -> None:
+            super().__init__()
+            self.message_list = message_list
+            self.uid = uid
+
+        @property
+        def control(self) -> MessageList:
+            return self.message_list
+
+    class Selected(Message):
+        """The user asked to open the message under the cursor."""
+
+        def __init__(self, message_list: MessageList, uid: str) -> None:
+            super().__init__()
+            self.message_list = message_list
+            self.uid = uid
+
+        @property
+        def control(self) -> MessageList:
+            return self.message_list
+
+    class VisibleChanged(Message):
+        """The rows on screen (plus the next page) changed; sent debounced while scrolling."""
+
+        def __init__(self, message_list: MessageList, uids: tuple[str, ...]) -> None:
+            super().__init__()
+            self.message_list = message_list
+            self.uids = uids
+
+        @property
+        def control(self) -> MessageList:
+            return self.message_list
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, MessageList.VisibleChanged)
+
+    def __init__(
+        self,
+        *,
+        marks: Container[str] = frozenset(),
+        clock: Callable[[], datetime] = _local_now,
+        full_date_format: str = "%Y-%m-%d",
+        visible_debounce: float = 0.08,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.marks: Container[str] = marks
+        self.clock = clock
+        self.full_date_format = full_date_format
+        self.visible_debounce = visible_debounce
+        self._rows: list[Row] = []
+        self._by_uid: dict[str, Row] = {}
+        self._view: list[Row] = []
+        self._index: dict[str, int] = {}
+        self._cursor = 0
+        self._sort_key = "date"
+        self._sort_reverse = False
+        self._filter = RowFilter()
+        self._query = ""
+        self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
+        self._styles: dict[str, Style] = {}
+        self._visible_timer: Timer | None = None
+        self._last_highlighted: str | None = None
+
+    # -- data --------------------------------------------------------------------------------
+
+    @property
+    def rows(self) -> Sequence[Row]:
+        """Every row, in message-number order."""
+        return self._rows
+
+    @property
+    def view(self) -> Sequence[Row]:
+        """The rows shown: filtered and sorted."""
+        return self._view
+
+    @property
+    def cursor(self) -> int:
+        return self._cursor
+
+    @property
+    def current(self) -> Row | None:
+        return self._view[self._cursor] if 0 <= self._cursor < len(self._view) else None
+
+    @property
+    def sort_key(self) -> str:
+        return self._sort_key
+
+    @property
+    def sort_reverse(self) -> bool:
+        return self._sort_reverse
+
+    @property
+    def query(self) -> str:
+        return self._query
+
+    def row(self, uid: str) -> Row | None:
+        return self._by_uid.get(uid)
+
+    def set_rows(self, rows: Sequence[Row]) -> None:
+        """Replace all rows (a new listing), keeping the cursor on the same message if it stays."""
+        keep = self.current.uid if self.current else None
+        self._rows = list(rows)
+        self._by_uid = {row.uid: row for row in self._rows}
+        self._rebuild(keep)
+
+    def set_sort(self, key: str, reverse: bool = False) -> None:
+        self._sort_key = key
+        self._sort_reverse = reverse
+        self.resort()
+
+    def resort(self) -> None:
+        """Apply the sort again (after headers filled in), keeping the cursor's message."""
+        self._rebuild(self.current.uid if self.current else None)
+
+    def set_filter(self, query: str) -> None:
+        self._query = query.strip()
+        self._filter = RowFilter.parse(self._query)
+        self._rebuild(self.current.uid if self.current else None)
+
+    def _rebuild(self, keep_uid: str | None) -> None:
+        shown = self._rows if self._filter.empty else [r for r in self._rows if self._filter(r)]
+        self._view = sort_rows(shown, self._sort_key, self._sort_reverse)
+        self._index = {row.uid: i for i, row in enumerate(self._view)}
+        self._strips.clear()
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self._view))
+        cursor = self._index.get(keep_uid, 0) if keep_uid is not None else 0
+        self._cursor = min(cursor, max(len(self._view) - 1, 0))
+        self.refresh()
+        if self.is_mounted:
+            self.call_after_refresh(self._scroll_cursor_into_view, center=True)
+        self._post_highlighted()
+        self._schedule_visible()
+
+    def refresh_rows(self, uids: Sequence[str] = ()) -> None:
+        """Repaint these rows (or all when empty) after their data or marks changed."""
+        if not uids:
+            self._strips.clear()
+            self.refresh()
+            return
+        for uid in uids:
+            index = self._index.get(uid)
+            if index is not None:
+                self.refresh_lines(index)
+
+    # -- cursor --------------------------------------------------------------------------------
+
+    def move_cursor(self, index: int) -> None:
+        if not self._view:
+            return
+        index = max(0, min(index, len(self._view) - 1))
+        if index != self._cursor:
+            old = self._cursor
+            self._cursor = index
+            self.refresh_lines(old)
+            self.refresh_lines(index)
+        self._scroll_cursor_into_view()
+        self._post_highlighted()
+
+    def move_to_uid(self, uid: str) -> None:
+        index = self._index.get(uid)
+        if index is not None:
+            self.move_cursor(index)
+
+    @property
+    def page_height(self) -> int:
+        return max(1, self.scrollable_content_region.height)
+
+    def cursor_down(self) -> None:
+        self.move_cursor(self._cursor + 1)
+
+    def cursor_up(self) -> None:
+        self.move_cursor(self._cursor - 1)
+
+    def page_down(self) -> None:
+        page = self.page_height
+        self.scroll_to(y=self.scroll_y + page, animate=False, immediate=True)
+        self.move_cursor(self._cursor + page)
+
+    def page_up(self) -> None:
+        page = self.page_height
+        self.scroll_to(y=self.scroll_y - page, animate=False, immediate=True)
+        self.move_cursor(self._cursor - page)
+
+    def cursor_first(self) -> None:
+        self.move_cursor(0)
+
+    def cursor_last(self) -> None:
+        self.move_cursor(len(self._view) - 1)
+
+    def _scroll_cursor_into_view(self, center: bool = False) -> None:
+        height = self.page_height
+        top = round(self.scroll_y)
+        if top <= self._cursor < top + height:
+            return
+        if center:
+            target = self._cursor - height // 2
+        elif self._cursor < top:
+            target = self._cursor
+        else:
+            target = self._cursor - height + 1
+        self.scroll_to(y=max(0, target), animate=False, immediate=True)
+
+    def _post_highlighted(self) -> None:
+        uid = self.current.uid if self.current else None
+        if uid != self._last_highlighted:
+            self._last_highlighted = uid
+            self.post_message(self.Highlighted(self, uid))
+
+    def visible_uids(self, extra_pages: int = 1) -> tuple[str, ...]:
+        """The messages on screen, then those of the next ``extra_pages`` pages."""
+        top = max(0, round(self.scroll_y))
+        height = self.page_height
+        rows = self._view[top : top + height * (1 + extra_pages)]
+        return tuple(row.uid for row in rows)
+
+    def _schedule_visible(self) -> None:
+        if not self.is_mounted:
+            return
+        if self._visible_timer is not None:
+            self._visible_timer.stop()
+        self._visible_timer = self.set_timer(self.visible_debounce, self._post_visible)
+
+    def _post_visible(self) -> None:
+        self._visible_timer = None
+        self.post_message(self.VisibleChanged(self, self.visible_uids()))
+
+    # -- events ----------------------------------------------------------------------------
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):
+            self._schedule_visible()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._strips.clear()
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self._view))
+        self._schedule_visible()
+
+    def on_mount(self) -> None:
+        self._schedule_visible()
+
+    async def on_click(self, event: events.Click) -> None:
+        index = round(self.scroll_y) + event.y
+        if 0 <= index < len(self._view):
+            self.move_cursor(index)
+            if event.chain >= 2:
+                self.post_message(self.Selected(self, self._view[index].uid))
+
+    def select_current(self) -> None:
+        row = self.current
+        if row is not None:
+            self.post_message(self.Selected(self, row.uid))
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+        self._strips.clear()
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def _style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self.get_component_rich_style(f"message-list--{name}", partial=True)
+            self._styles[name] = style
+        return style
+
+    def _columns(self, width: int) -> _Columns:
+        number = len(str(self._rows[-1].number)) if self._rows else 1
+        date = max(10, len(self.full_date_format.replace("%Y", "2000")))
+        # flags(2) + gaps(5) + attachment(1) + size(6)
+        fixed = 2 + number + date + 1 + 6 + 6
+        sender = max(8, min(26, (width - fixed) // 4))
+        subject = max(1, width - fixed - sender)
+        return _Columns(number, date, sender, subject)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = round(self.scroll_y) + y
+        base = self._styles.get("")
+        if base is None:
+            base = self._styles[""] = self.rich_style
+        if not 0 <= index < len(self._view):
+            return Strip.blank(width, base)
+        row = self._view[index]
+        marked = row.uid in self.marks
+        is_cursor = index == self._cursor
+        key = (row.uid, row.version, width, marked, is_cursor)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._render_row(row, width, marked, is_cursor, base)
+            self._strips.set(key, strip)
+        return strip
+
+    def _render_row(
+        self, row: Row, width: int, marked: bool, is_cursor: bool, base: Style
+    ) -> Strip:
+        cols = self._columns(width)
+        if marked:
+            state = self._style("marked")
+        elif row.error:
+            state = self._style("error")
+        elif not row.loaded:
+            state = self._style("pending")
+        elif row.opened:
+            state = self._style("opened")
+        else:
+            state = self._style("unread")
+        overlay = state + self._style("cursor") if is_cursor else state
+
+        def seg(text: str, column: Style | None = None) -> Segment:
+            style = base + column + overlay if column is not None else base + overlay
+            return Segment(text, style)
+
+        flags = ("D" if marked else " ") + (" " if row.opened else "N")
+        if row.loaded and not row.error:
+            sender = row.sender or "(no sender)"
+            subject = row.subject or "(no subject)"
+            date = format_date(row.date, self.clock(), full_format=self.full_date_format)
+        elif row.error:
+            sender, subject, date = "", "(headers unavailable)", ""
+        else:
+            sender, subject, date = "…", "", ""
+        segments = [
+            seg(flags, self._style("flag")),
+            seg(" "),
+            seg(str(row.number).rjust(cols.number), self._style("number")),
+            seg(" "),
+            seg(set_cell_size(date, cols.date), self._style("date")),
+            seg(" "),
+            seg(_fit(sender, cols.sender), self._style("sender")),
+            seg(" "),
+            seg(_fit(subject, cols.subject)),
+            seg(" "),
+            seg("+" if row.attachment else " ", self._style("size")),
+            seg(human_size(row.size).rjust(6), self._style("size")),
+            seg(" "),
+        ]
+        strip = Strip(segments)
+        if strip.cell_length == width:
+            return strip
+        return strip.crop_extend(0, width, base + overlay)
+
+
+def _fit(text: str, width: int) -> str:
+    """Pad or cut ``text`` to exactly ``width`` cells, marking a cut with an ellipsis."""
+    if cell_len(text) <= width:
+        return set_cell_size(text, width)
+    return set_cell_size(text, width - 1) + "…"

@@ -1,0 +1,234 @@
+"""The row model and the Line-API message list widget (no server needed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from app_support import run_async, wait_until
+from textual.app import App, ComposeResult
+
+from popui.pop3.marks import Marks
+from popui.rows import Row, RowFilter, filter_rows, format_date, human_size, next_sort, sort_rows
+from popui.themes import mail_variable_defaults
+from popui.widgets.message_list import MessageList
+
+CET = timezone(timedelta(hours=1))
+NOW = datetime(2024, 6, 15, 12, 0, tzinfo=CET)
+
+
+@dataclass
+class Summary:
+    subject: str = ""
+    from_name: str = ""
+    from_addr: str = ""
+    date: datetime | None = None
+    has_attachment_hint: bool = False
+
+
+def row(number: int, size: int = 1000, **summary: object) -> Row:
+    r = Row(number, f"u{number}", size)
+    if summary:
+        r.fill(Summary(**summary))  # type: ignore[arg-type]
+    return r
+
+
+# -- formatting --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [(0, "0B"), (999, "999B"), (1000, "1.0K"), (4300, "4.2K"), (38_000, "37K"),
+     (5 * 1024**2 + 100_000, "5.1M"), (900 * 1024**2, "900M"), (3 * 1024**3, "3.0G")],
+)
+def test_human_size(size: int, text: str) -> None:
+    assert human_size(size) == text
+
+
+def test_format_date_today_year_older_in_local_zone() -> None:
+    # 23:30 UTC on the 14th is 00:30 on the 15th in CET: today, shown as a time.
+    assert format_date(datetime(2024, 6, 14, 23, 30, tzinfo=UTC), NOW) == "00:30"
+    assert format_date(datetime(2024, 3, 2, 8, 0, tzinfo=CET), NOW) == "02 Mar"
+    assert format_date(datetime(2021, 3, 2, 8, 0, tzinfo=CET), NOW) == "2021-03-02"
+    assert format_date(None, NOW) == ""
+
+
+# -- sorting and filtering -----------------------------------------------------------------
+
+
+def test_sort_by_date_newest_first_and_undated_last() -> None:
+    rows = [
+        row(1, date=datetime(2024, 1, 1, tzinfo=UTC)),
+        row(2, date=datetime(2024, 5, 1, tzinfo=UTC)),
+        row(3),  # headers not loaded yet
+        row(4, date=datetime(2023, 1, 1, tzinfo=UTC)),
+    ]
+    assert [r.number for r in sort_rows(rows, "date")] == [2, 1, 4, 3]
+    assert [r.number for r in sort_rows(rows, "date", reverse=True)] == [3, 4, 1, 2]
+
+
+def test_sort_by_sender_subject_size() -> None:
+    rows = [
+        row(1, 50, subject="Re: zebra", from_name="bob"),
+        row(2, 900, subject="apple", from_name="Alice"),
+        row(3, 10, subject="Fwd: Mango", from_name="carol"),
+    ]
+    assert [r.number for r in sort_rows(rows, "sender")] == [2, 1, 3]
+    assert [r.number for r in sort_rows(rows, "subject")] == [2, 3, 1]  # prefixes ignored
+    assert [r.number for r in sort_rows(rows, "size")] == [2, 1, 3]  # biggest first
+    assert next_sort("date") == "sender" and next_sort("number") == "date"
+
+
+def test_filter_words_match_sender_or_subject_all_words() -> None:
+    rows = [
+        row(1, subject="Invoice March", from_name="ACME Billing", from_addr="bill@acme.test"),
+        row(2, subject="Lunch?", from_name="Bob", from_addr="bob@example.test"),
+        row(3, subject="invoice copy", from_name="Bob", from_addr="bob@example.test"),
+    ]
+    assert [r.number for r in filter_rows(rows, "invoice")] == [1, 3]
+    assert [r.number for r in filter_rows(rows, "invoice bob")] == [3]
+    assert [r.number for r in filter_rows(rows, "acme.test")] == [1]
+    assert [r.number for r in filter_rows(rows, "")] == [1, 2, 3]
+
+
+def test_size_filters() -> None:
+    rows = [row(1, 100), row(2, 6 * 1024**2), row(3, 20 * 1024), row(4, 5 * 1024**2)]
+    assert [r.number for r in filter_rows(rows, ">5M")] == [2]
+    assert [r.number for r in filter_rows(rows, ">=5M")] == [2, 4]
+    assert [r.number for r in filter_rows(rows, "<10k")] == [1]
+    assert [r.number for r in filter_rows(rows, ">1k <1MB")] == [3]
+    assert RowFilter.parse(">5M foo").words == ("foo",)
+
+
+def test_fill_cleans_untrusted_text() -> None:
+    r = row(1, subject="\x1b[2Jboom\x07", from_name="Eve\u202etxt.exe")
+    assert "\x1b" not in r.subject and "\x07" not in r.subject
+    assert "\u202e" not in r.sender
+    assert "boom" in r.subject
+
+
+# -- the widget --------------------------------------------------------------------------------
+
+
+class ListApp(App[None]):
+    def __init__(self, rows: list[Row], marks: Marks) -> None:
+        super().__init__()
+        self.rows = rows
+        self.marks = marks
+        self.seen: list[object] = []
+        self.visible_uids: list[tuple[str, ...]] = []
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return mail_variable_defaults(self.current_theme)
+
+    def compose(self) -> ComposeResult:
+        yield MessageList(marks=self.marks, clock=lambda: NOW, visible_debounce=0.01)
+
+    def on_mount(self) -> None:
+        widget = self.query_one(MessageList)
+        widget.set_rows(self.rows)
+        widget.focus()
+
+    def on_message_list_visible_changed(self, event: MessageList.VisibleChanged) -> None:
+        self.visible_uids.append(event.uids)
+
+    def on_message_list_highlighted(self, event: MessageList.Highlighted) -> None:
+        self.seen.append(("highlighted", event.uid))
+
+
+def line_text(widget: MessageList, y: int) -> str:
+    return widget.render_line(y).text
+
+
+def many_rows(count: int) -> list[Row]:
+    rows = [Row(n, f"u{n}", n * 10) for n in range(1, count + 1)]
+    for r in rows:
+        r.fill(Summary(subject=f"subject {r.number}", from_name=f"sender {r.number}",
+                       date=datetime(2024, 1, 1, tzinfo=UTC) + timedelta(hours=r.number)))
+    return rows
+
+
+@run_async
+async def test_renders_only_visible_rows_newest_first_and_pads_lines() -> None:
+    app = ListApp(many_rows(5000), Marks())
+    async with app.run_test(size=(100, 20)) as pilot:
+        widget = app.query_one(MessageList)
+        await pilot.pause()
+        assert widget.virtual_size.height == 5000
+        first = line_text(widget, 0)
+        assert "5000" in first and "subject 5000" in first and "sender 5000" in first
+        assert "49K" in first  # 50,000 bytes
+        width = widget.scrollable_content_region.width
+        assert all(widget.render_line(y).cell_length == width for y in range(20))
+
+
+@run_async
+async def test_cursor_keys_marks_and_page_down() -> None:
+    marks = Marks()
+    app = ListApp(many_rows(500), marks)
+    async with app.run_test(size=(100, 20)) as pilot:
+        widget = app.query_one(MessageList)
+        await pilot.pause()
+        widget.cursor_down()
+        assert widget.current is not None and widget.current.number == 499
+        marks.toggle(widget.current.uid)
+        widget.refresh_rows([widget.current.uid])
+        assert line_text(widget, 1).startswith("D")
+        assert not line_text(widget, 0).startswith("D")
+        widget.page_down()
+        assert widget.cursor == 1 + widget.page_height
+        assert widget.scroll_y > 0
+        top = round(widget.scroll_y)
+        assert top <= widget.cursor < top + widget.page_height
+        widget.cursor_last()
+        assert widget.current is not None and widget.current.number == 1
+        await wait_until(pilot, lambda: ("highlighted", "u1") in app.seen, what="highlight")
+
+
+@run_async
+async def test_visible_rows_are_reported_after_scrolling() -> None:
+    app = ListApp(many_rows(1000), Marks())
+    async with app.run_test(size=(100, 20)) as pilot:
+        widget = app.query_one(MessageList)
+        await wait_until(pilot, lambda: app.visible_uids and "u1000" in app.visible_uids[-1],
+                         what="first page reported")
+        assert len(app.visible_uids[-1]) == 2 * widget.page_height  # this page and the next
+        widget.cursor_last()
+        await wait_until(pilot, lambda: "u1" in app.visible_uids[-1], what="last page reported")
+        assert "u1000" not in app.visible_uids[-1]
+
+
+@run_async
+async def test_filter_and_sort_keep_the_cursor_message() -> None:
+    app = ListApp(many_rows(50), Marks())
+    async with app.run_test(size=(100, 20)) as pilot:
+        widget = app.query_one(MessageList)
+        await pilot.pause()
+        widget.move_to_uid("u7")
+        widget.set_filter("subject 7")  # 7, 17, 27, 37, 47
+        assert sorted(r.number for r in widget.view) == [7, 17, 27, 37, 47]
+        assert widget.current is not None and widget.current.uid == "u7"
+        widget.set_sort("number", reverse=True)
+        assert [r.number for r in widget.view] == [7, 17, 27, 37, 47]
+        assert widget.current is not None and widget.current.uid == "u7"
+        widget.set_filter("")
+        assert len(widget.view) == 50
+
+
+@run_async
+async def test_hostile_subject_is_literal_text() -> None:
+    hostile = row(1, subject="[@click=app.quit]x[/] [b]bold\x1b]52;c;aGk=\x07",
+                  from_name="[red]Mallory")
+    app = ListApp([hostile], Marks())
+    async with app.run_test(size=(120, 10)) as pilot:
+        widget = app.query_one(MessageList)
+        await pilot.pause()
+        strip = widget.render_line(0)
+        assert "[@click=app.quit]x[/] [b]bold" in strip.text
+        assert "[red]Mallory" in strip.text
+        assert "\x1b" not in strip.text and "\x07" not in strip.text
+        assert all(segment.style is None or not segment.style.meta for segment in strip)
+        await pilot.click(MessageList, offset=(40, 0))
+        await pilot.pause()
+        assert app.is_running
