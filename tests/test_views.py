@@ -10,6 +10,8 @@ import asyncio
 import functools
 import threading
 from collections.abc import Callable, Coroutine
+from email.message import EmailMessage
+from email.policy import SMTP
 from typing import Any
 
 import pytest
@@ -17,11 +19,13 @@ from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widgets import Log, Static
 
+from popui.pop3.events import PreviewFailed, PreviewReady
 from popui.pop3.models import Capabilities
 from popui.pop3.protocol_log import ProtocolLog
 from popui.screens.confirm import ConfirmCommit, ErrorDialog, QuitDialog, human_size
 from popui.screens.info import InfoScreen
 from popui.screens.protocol_log import ProtocolLogScreen
+from popui.widgets.preview import INLINE_PARSE_LIMIT, PreviewPane
 
 #: Markup that would quit the app if parsed, a terminal title escape and a bidi override.
 HOSTILE_SUBJECT = "[@click=app.quit]x\x1b]0;pwned\x07 \u202egnp.exe"
@@ -266,3 +270,135 @@ async def test_info_screen_without_tls_or_capa() -> None:
         text = screen_text(app)
         assert "not encrypted" in text
         assert "did not answer CAPA" in text
+
+
+# --- messages built for the views ------------------------------------------------------------
+
+
+def build_message(
+    subject: str = "Quarterly report",
+    body: str = "Hello Bob,\n\nthe numbers are in.\n",
+    attachments: tuple[tuple[str, bytes, str], ...] = (),
+    html: str | None = None,
+) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "Alice Example <alice@example.org>"
+    msg["To"] = "bob@example.org"
+    msg["Cc"] = "carol@example.org"
+    msg["Reply-To"] = "replies@example.org"
+    msg["Subject"] = subject
+    msg["Date"] = "Tue, 03 Mar 2026 10:15:00 +0000"
+    msg["Message-ID"] = "<m1@example.org>"
+    msg.set_content(body)
+    if html is not None:
+        msg.add_alternative(html, subtype="html")
+    for filename, data, ctype in attachments:
+        maintype, subtype = ctype.split("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return msg.as_bytes(policy=SMTP)
+
+
+def hostile_message() -> bytes:
+    body = f"Click {HOSTILE_SUBJECT}\n[bold red]not bold[/]\n\x1b[2J cleared?\n"
+    return build_message(
+        subject=HOSTILE_SUBJECT,
+        body=body,
+        attachments=((HOSTILE_FILENAME, b"root:x:0:0\n", "text/plain"),),
+    )
+
+
+def top(raw: bytes, lines: int) -> bytes:
+    """What ``TOP n lines`` answers: the header block and the first ``lines`` body lines."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    return head + b"\r\n\r\n" + b"".join(body.splitlines(keepends=True)[:lines])
+
+
+# --- preview pane ----------------------------------------------------------------------------
+
+
+@run_async
+async def test_preview_pane_loading_then_preview() -> None:
+    pane = PreviewPane()
+    app = HostApp(pane)
+    async with app.run_test(size=(100, 40)) as pilot:
+        assert "No message selected" in screen_text(app)
+        pane.show_loading("Quarterly report", uid="u1")
+        await pilot.pause()
+        assert "Loading preview of Quarterly report" in screen_text(app)
+        raw = build_message(body="".join(f"body line {i}\n" for i in range(100)))
+        assert pane.show_preview(PreviewReady("u1", top(raw, 20), 20))
+        await pilot.pause()
+        text = screen_text(app)
+        for expected in (
+            "Alice Example <alice@example.org>",
+            "bob@example.org",
+            "carol@example.org",
+            "replies@example.org",
+            "Quarterly report",
+            "2026",
+            "body line 0",
+            "body line 17",
+        ):
+            assert expected in text
+        assert "body line 25" not in text
+        assert "Loading" not in text
+
+
+@run_async
+async def test_preview_pane_ignores_stale_and_reports_no_top() -> None:
+    pane = PreviewPane()
+    app = HostApp(pane)
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane.show_loading("second", uid="u2")
+        assert not pane.show_preview(PreviewReady("u1", top(build_message("first"), 5), 5))
+        await pilot.pause()
+        assert "first" not in screen_text(app)
+        assert pane.show_failure(PreviewFailed("u2", "-ERR unknown command", top_unsupported=True))
+        await pilot.pause()
+        text = screen_text(app)
+        assert "no working TOP" in text
+        assert "marks it as seen on the server" in text
+        pane.show_loading("third", uid="u3")
+        pane.show_failure(PreviewFailed("u3", f"-ERR {HOSTILE_SUBJECT}"))
+        await pilot.pause()
+        assert "Preview failed: -ERR [@click=app.quit]x" in screen_text(app)
+        pane.clear()
+        await pilot.pause()
+        assert "No message selected" in screen_text(app)
+
+
+@run_async
+async def test_preview_pane_shows_hostile_message_literally() -> None:
+    pane = PreviewPane()
+    app = HostApp(pane)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane.show_loading(HOSTILE_SUBJECT, uid="h")
+        await pilot.pause()
+        assert_no_control(app)
+        pane.show_preview(PreviewReady("h", top(hostile_message(), 20), 20))
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Subject : [@click=app.quit]x" in text
+        assert "[bold red]not bold[/]" in text
+        assert_no_control(app)
+        for x in range(20):  # the subject line: a parsed @click would quit the app
+            await pilot.click(pane, offset=(x, 4))
+        await pilot.pause()
+        assert app.is_running
+
+
+@run_async
+async def test_preview_pane_parses_big_previews_off_the_ui_thread() -> None:
+    pane = PreviewPane()
+    app = HostApp(pane)
+    body = "".join(f"line {i} {'x' * 60}\n" for i in range(8000))  # > INLINE_PARSE_LIMIT
+    raw = build_message(subject="big one", body=body)
+    assert len(raw) > INLINE_PARSE_LIMIT
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane.show_loading("big one", uid="b")
+        pane.show_preview(PreviewReady("b", raw, 20, ignored_line_count=True))
+        await app.workers.wait_for_complete()
+        await wait_until(pilot, lambda: pane.preview is not None)
+        await pilot.pause()
+        assert pane.preview is not None and pane.preview.body_lines[0].startswith("line 0")
+        assert "big one" in screen_text(app)
