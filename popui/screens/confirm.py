@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from popui.rows import human_size
 from popui.widgets.safe_text import safe_block, safe_line
 
 QuitChoice = Literal["commit", "discard", "cancel"]
@@ -36,18 +37,6 @@ _DIALOG_CSS = """
     & Button { margin-left: 1; }
 }
 """
-
-
-def human_size(size: int) -> str:
-    """Bytes in human units: ``512 B``, ``1.5 KB``, ``12 MB`` (powers of 1024)."""
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            if unit == "B":
-                return f"{int(value)} B"
-            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
 
 
 def _plural(count: int, word: str) -> str:
