@@ -1,0 +1,138 @@
+"""``popui``: pick the account from the command line and the configuration, then run the app.
+
+Errors in the command line or the configuration file end with a message on stderr and exit
+status 2, never a traceback. Textual is imported only when the app really starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from popui import locations
+from popui.cli.commands import run_command
+from popui.cli.parser import build_command_parser, build_parser, command_for
+from popui.config import ConfigError, Settings, account_from_fields, load_settings
+from popui.credentials import Secrets, SecretSource, StaticSecret
+from popui.pop3.account import Account
+
+_AD_HOC = ("host", "port", "user", "security", "auth", "ca_file", "password_command",
+           "allow_plaintext_password")
+
+
+def run_app(
+    *, settings: Settings, account: Account | None, secrets: Secrets | None, debug_level: int,
+    log_file: Path | None, config_path: Path,
+) -> int:
+    """Start the TUI (the one place tests patch to stop short of it)."""
+    from popui.app import PopuiApp
+
+    app = PopuiApp(
+        settings=settings, account=account, secrets=secrets, debug_level=debug_level,
+        log_file=log_file, config_path=config_path,
+    )
+    app.run()
+    return app.return_code or 0
+
+
+def _flag(key: str) -> str:
+    return "--" + key.replace("_", "-")
+
+
+def ad_hoc_account(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Account:
+    """The account described by ``--host``, ``--user`` and friends (``parser.error`` if bad)."""
+    if not args.user:
+        parser.error("--host needs --user")
+    fields = {key: getattr(args, key) for key in _AD_HOC if getattr(args, key) is not None}
+    fields.pop("password_command", None)
+    if "ca_file" in fields:
+        fields["ca_file"] = str(Path(fields["ca_file"]).expanduser().resolve())
+    try:
+        account, _ = account_from_fields(f"{args.user}@{args.host}", fields)
+    except ConfigError as exc:
+        parser.error(f"{_flag((exc.key or '').rsplit('.', 1)[-1])}: {exc.problem}")
+    return account
+
+
+def choose_account(
+    args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser,
+) -> tuple[Account | None, Secrets | None]:
+    """The account to open and its secrets, or ``(None, None)`` to let the app ask
+    (the "add account" form on first run, a picker when several have no default)."""
+    if args.name and args.account_name:
+        parser.error("give the account as NAME or as --account NAME, not both")
+    name = args.account_name or args.name
+    if args.host:
+        if name:
+            parser.error("--host describes an ad-hoc account; leave out the account NAME")
+        account = ad_hoc_account(args, parser)
+        return account, SecretSource(account, args.password_command)
+    given = [_flag(key) for key in _AD_HOC if getattr(args, key) is not None]
+    if given:
+        parser.error(f"ad-hoc account options ({', '.join(given)}) need --host; "
+                     f"configured accounts are changed in {settings.path}")
+    name = name or settings.default_account
+    if name is None:
+        return None, None
+    if name not in settings.accounts:
+        known = ", ".join(settings.accounts) or "none yet; add one with `popui account add`"
+        parser.error(f"no account named {name!r} in {settings.path} (accounts: {known})")
+    return settings.accounts[name], SecretSource.for_account(settings, name)
+
+
+def run_demo(args: argparse.Namespace, settings: Settings, config_path: Path) -> int:
+    from popui.demo import start_demo_server
+
+    server = start_demo_server()
+    try:
+        account = Account(
+            name="demo", host=server.host, port=server.port, security="none", auth="user",
+            user=server.user,
+        )
+        return run_app(
+            settings=settings, account=account, secrets=StaticSecret(server.password),
+            debug_level=args.debug_level, log_file=_path(args.log_file), config_path=config_path,
+        )
+    finally:
+        server.stop()
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value).expanduser() if value else None
+
+
+def _main(argv: list[str]) -> int:
+    parser = build_parser()
+    if command_for(argv, parser):
+        return run_command(build_command_parser().parse_args(argv))
+    args = parser.parse_args(argv)
+    config_path = _path(args.config) or locations.config_file()
+    settings = load_settings(config_path)
+    if args.demo:
+        if args.name or args.account_name or args.host:
+            parser.error("--demo opens the demo mailbox; leave out the account")
+        return run_demo(args, settings, config_path)
+    account, secrets = choose_account(args, settings, parser)
+    return run_app(
+        settings=settings, account=account, secrets=secrets, debug_level=args.debug_level,
+        log_file=_path(args.log_file), config_path=config_path,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: returns the exit status (0 ok, 1 failed, 2 usage or configuration error)."""
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as exc:  # argparse: --help, --version and usage errors
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    except ConfigError as exc:
+        print(f"popui: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

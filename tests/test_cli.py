@@ -1,0 +1,285 @@
+"""The command line: help, errors with status 2, which account opens, account and locate."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from memory_keyring import MemoryKeyring, using_keyring
+
+import popui.__main__ as entry
+from popui import __version__
+from popui.cli import commands
+from popui.cli.parser import build_command_parser, build_parser
+from popui.config import load_settings
+from popui.credentials import KEYRING_SERVICE, SecretSource, StaticSecret
+
+TWO_ACCOUNTS = """\
+[accounts.work]
+host = "pop.example.com"
+user = "me"
+password_command = "echo from-command"
+
+[accounts.home]
+host = "pop.home.example"
+user = "me"
+port = 2995
+default = true
+"""
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
+    """No test touches the real config, cache or keyring."""
+    for var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(var, str(tmp_path / var.lower()))
+    monkeypatch.setenv("POPUI_CONFIG_FILE", str(tmp_path / "config.toml"))
+    with using_keyring(MemoryKeyring()) as backend:
+        yield backend  # type: ignore[misc]
+
+
+@pytest.fixture
+def launched(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Calls to ``run_app`` (the TUI is not started)."""
+    calls: list[dict[str, Any]] = []
+
+    def fake_run_app(**kwargs: Any) -> int:
+        calls.append(kwargs)
+        return 0
+
+    monkeypatch.setattr(entry, "run_app", fake_run_app)
+    return calls
+
+
+def config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def option_strings(parser: argparse.ArgumentParser) -> set[str]:
+    return {option for action in parser._actions for option in action.option_strings}
+
+
+def test_help_documents_every_option_and_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert entry.main(["--help"]) == 0
+    text = capsys.readouterr().out
+    for option in option_strings(build_parser()):
+        assert option in text, option
+    command_parser = build_command_parser()
+    sub = command_parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    add = sub["account"]._subparsers._group_actions[0].choices["add"]  # type: ignore[union-attr]
+    for option in option_strings(add) - {"-h", "--help"}:
+        assert option in text, option
+    for words in ("popui account add", "popui account list", "popui account forget NAME",
+                  "--remove", "popui locate config|themes|cache", "POPUI_CONFIG_FILE",
+                  "password_command", "keyring"):
+        assert words in text, words
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert entry.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"popui {__version__}"
+
+
+def test_config_error_exits_2_with_message_and_no_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], launched: list[dict[str, Any]],
+) -> None:
+    path = config(tmp_path, '[accounts.work]\nhost = "h"\nuser = "u"\nsecurity = "ssl"\n')
+    assert entry.main([]) == 2
+    err = capsys.readouterr().err
+    assert f"popui: {path}, line 4, key accounts.work.security:" in err
+    assert '"tls", "starttls", "none"' in err
+    assert "Traceback" not in err
+    assert launched == []
+    assert entry.main(["account", "list"]) == 2
+    assert "line 4" in capsys.readouterr().err
+
+
+def test_syntax_error_from_config_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    bad = tmp_path / "other.toml"
+    bad.write_text("[accounts.work\n")
+    assert entry.main(["--config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "line 1" in err and "not valid TOML" in err
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], launched: list) -> None:
+    assert entry.main(["--security", "ssl", "--host", "h", "--user", "u"]) == 2
+    assert entry.main(["--debug-level", "3"]) == 2
+    assert entry.main(["--port", "99999", "--host", "h", "--user", "u"]) == 2
+    assert entry.main(["--host", "h"]) == 2
+    assert "--host needs --user" in capsys.readouterr().err
+    assert entry.main(["--user", "u"]) == 2
+    assert "need --host" in capsys.readouterr().err
+    assert entry.main(["--host", "h", "--user", "u", "--ca-file", "/no/such.pem"]) == 2
+    assert "--ca-file: no such file" in capsys.readouterr().err
+    assert entry.main(["locate", "mail"]) == 2
+    assert launched == []
+
+
+def test_ad_hoc_flags_resolve_to_the_account(
+    launched: list[dict[str, Any]], tmp_path: Path,
+) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("x")
+    argv = ["--host", "pop.example.com", "--user", "me", "--port", "2110", "--security",
+            "starttls", "--auth", "cram-md5", "--ca-file", str(ca),
+            "--password-command", "echo pw-from-command", "--debug-level", "2",
+            "--log-file", str(tmp_path / "log.txt")]
+    assert entry.main(argv) == 0
+    (call,) = launched
+    account = call["account"]
+    assert (account.name, account.host, account.user) == ("me@pop.example.com",
+                                                         "pop.example.com", "me")
+    assert (account.effective_port, account.security, account.auth) == (2110, "starttls",
+                                                                      "cram-md5")
+    assert account.ca_file == str(ca) and not account.allow_plaintext_password
+    assert call["secrets"].get_password() == "pw-from-command"
+    assert call["debug_level"] == 2 and call["log_file"] == tmp_path / "log.txt"
+
+
+def test_ad_hoc_defaults(launched: list[dict[str, Any]]) -> None:
+    assert entry.main(["--host", "10.0.0.1", "--user", "me", "--security", "none",
+                       "--allow-plaintext-password"]) == 0
+    account = launched[0]["account"]
+    assert (account.effective_port, account.auth, account.allow_plaintext_password) == (
+        110, "auto", True,
+    )
+    assert launched[0]["secrets"].get_password() is None  # nothing stored: the app prompts
+
+
+def test_name_and_default_open_accounts(
+    tmp_path: Path, launched: list[dict[str, Any]], isolated: MemoryKeyring,
+) -> None:
+    path = config(tmp_path, TWO_ACCOUNTS)
+    assert entry.main([]) == 0
+    assert launched[-1]["account"].name == "home"
+    assert launched[-1]["config_path"] == path
+    assert launched[-1]["settings"].default_account == "home"
+    isolated.set_password(KEYRING_SERVICE, "me@pop.home.example:2995", "from-keyring")
+    assert launched[-1]["secrets"].get_password() == "from-keyring"
+    assert entry.main(["work"]) == 0
+    assert launched[-1]["account"].name == "work"
+    assert launched[-1]["secrets"].get_password() == "from-command"
+
+
+def test_unknown_name_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], launched: list,
+) -> None:
+    config(tmp_path, TWO_ACCOUNTS)
+    assert entry.main(["nope"]) == 2
+    err = capsys.readouterr().err
+    assert "no account named 'nope'" in err and "(accounts: work, home)" in err
+    assert launched == []
+
+
+def test_no_account_or_several_without_default_let_the_app_ask(
+    tmp_path: Path, launched: list[dict[str, Any]],
+) -> None:
+    assert entry.main([]) == 0  # first run: no file at all
+    assert launched[-1]["account"] is None and launched[-1]["secrets"] is None
+    config(tmp_path, TWO_ACCOUNTS.replace("default = true\n", ""))
+    assert entry.main([]) == 0
+    assert launched[-1]["account"] is None
+    assert set(launched[-1]["settings"].accounts) == {"work", "home"}
+
+
+def test_account_named_like_a_command(tmp_path: Path, launched: list[dict[str, Any]]) -> None:
+    config(tmp_path, '[accounts.account]\nhost = "h"\nuser = "u"\n'
+                     '[accounts.x]\nhost = "h"\nuser = "u"\n')
+    assert entry.main(["--account", "account"]) == 0
+    assert launched[-1]["account"].name == "account"
+
+
+def test_demo_runs_the_app_on_the_demo_server(launched: list[dict[str, Any]]) -> None:
+    pytest.importorskip("popui.demo", reason="demo package")
+    from popui import demo
+
+    if not hasattr(demo, "start_demo_server"):
+        pytest.skip("start_demo_server not written yet")
+    assert entry.main(["--demo"]) == 0
+    (call,) = launched
+    account = call["account"]
+    assert account.name == "demo" and account.security == "none" and account.is_loopback
+    assert isinstance(call["secrets"], StaticSecret)
+    assert call["secrets"].get_password()
+
+
+def test_locate_honours_environment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert entry.main(["locate", "config"]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "config.toml")
+    assert entry.main(["locate", "cache"]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "xdg_cache_home" / "popui")
+    assert entry.main(["locate", "themes"]) == 0
+    assert capsys.readouterr().out.strip() == str(
+        tmp_path / "xdg_config_home" / "popui" / "themes")
+    assert entry.main(["--config", str(tmp_path / "x.toml"), "locate", "config"]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "x.toml")
+    monkeypatch.delenv("POPUI_CONFIG_FILE")
+    assert entry.main(["locate", "config"]) == 0
+    assert capsys.readouterr().out.strip() == str(
+        tmp_path / "xdg_config_home" / "popui" / "config.toml")
+
+
+def test_account_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert entry.main(["account", "list"]) == 0
+    assert "No accounts" in capsys.readouterr().out
+    config(tmp_path, TWO_ACCOUNTS)
+    assert entry.main(["account", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "work  me@pop.example.com:995  tls, auth auto, password from password_command" in out
+    assert "home  me@pop.home.example:2995" in out and "(default)" in out
+
+
+def test_account_forget_and_remove(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], isolated: MemoryKeyring,
+) -> None:
+    path = config(tmp_path, TWO_ACCOUNTS)
+    home = load_settings(path).accounts["home"]
+    SecretSource(home).remember("pw")
+    assert entry.main(["account", "forget", "home"]) == 0
+    assert "Deleted the keyring entry 'me@pop.home.example:2995'" in capsys.readouterr().out
+    assert isolated.entries == {}
+    assert "home" in load_settings(path).accounts
+    assert entry.main(["account", "forget", "home", "--remove"]) == 0
+    assert "No keyring entry" in capsys.readouterr().out
+    assert list(load_settings(path).accounts) == ["work"]
+    assert entry.main(["account", "forget", "home"]) == 2
+    assert "no account named 'home'" in capsys.readouterr().err
+
+
+def test_account_add_aborted_saves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    def eof(prompt: str) -> str:
+        raise EOFError
+
+    monkeypatch.setattr(commands, "ask_line", eof)
+    assert entry.main(["account", "add"]) == 1
+    assert "Nothing was saved" in capsys.readouterr().out
+    assert not (tmp_path / "config.toml").exists()
+
+
+def test_account_add_unreachable_server_saves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    import socket
+
+    with socket.socket() as unused:  # a port with nobody listening
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    monkeypatch.setattr(commands, "ask_secret", lambda prompt: "pw")
+    argv = ["account", "add", "x", "--host", "127.0.0.1", "--port", str(port), "--user", "u",
+            "--security", "none"]
+    assert entry.main(argv) == 1
+    captured = capsys.readouterr()
+    assert "cannot connect" in captured.err and "Nothing was saved" in captured.out
+    assert not (tmp_path / "config.toml").exists()
