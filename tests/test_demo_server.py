@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import base64
+import email
 import hashlib
 import poplib
 import socket
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email import policy
+from email.message import EmailMessage
 
 import pytest
 
+from popui.demo import DEMO_PASSWORD, DEMO_USER, start_demo_server
+from popui.demo.mailbox import generate_demo_mailbox
 from popui.demo.server import Mailbox, Pop3Server, dot_stuff, top_of
 
 pytestmark = pytest.mark.timeout(20)
@@ -286,3 +293,110 @@ def test_helpers() -> None:
     assert top_of(b"\r\nbody\r\nmore\r\n", 1) == b"\r\nbody\r\n"
     assert top_of(b"H: 1\r\n\r\nno newline", 0) == b"H: 1\r\n\r\n"
     assert top_of(b"H: 1\r\n\r\nno newline", 3) == b"H: 1\r\n\r\nno newline"
+
+
+# -- the demo mailbox ------------------------------------------------------------------------
+
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def demo() -> list[tuple[str, bytes]]:
+    return generate_demo_mailbox(300, now=NOW)
+
+
+@pytest.fixture(scope="module")
+def parsed(demo: list[tuple[str, bytes]]) -> list[EmailMessage]:
+    return [email.message_from_bytes(raw, policy=policy.default) for _, raw in demo]
+
+
+def test_demo_mailbox_is_deterministic_and_fast(demo: list[tuple[str, bytes]]) -> None:
+    start = time.perf_counter()
+    again = generate_demo_mailbox(300, now=NOW)
+    assert time.perf_counter() - start < 1.0
+    assert again == demo
+    assert generate_demo_mailbox(300, seed=2, now=NOW) != demo
+    assert len(generate_demo_mailbox(7, now=NOW)) == 7
+    assert generate_demo_mailbox(0, now=NOW) == []
+
+
+def test_demo_uids_are_unique_and_valid(demo: list[tuple[str, bytes]]) -> None:
+    uids = [uid for uid, _ in demo]
+    assert len(set(uids)) == 300
+    assert all(0 < len(uid) <= 70 and all(0x21 <= ord(c) <= 0x7E for c in uid) for uid in uids)
+
+
+def test_demo_messages_parse_cleanly_with_crlf(
+    demo: list[tuple[str, bytes]], parsed: list[EmailMessage]
+) -> None:
+    for (uid, raw), msg in zip(demo, parsed, strict=True):
+        assert b"\n" not in raw.replace(b"\r\n", b""), uid
+        assert all(not part.defects for part in msg.walk()), uid
+        assert msg["From"] and msg["Message-ID"] and msg["Date"]
+
+
+def test_demo_dates_span_two_years_up_to_now_oldest_first(parsed: list[EmailMessage]) -> None:
+    dates = [msg["Date"].datetime for msg in parsed]
+    assert dates == sorted(dates)
+    assert NOW - timedelta(days=731) < dates[0] < NOW - timedelta(days=600)
+    assert NOW - timedelta(hours=1) < dates[-1] <= NOW
+
+
+def test_demo_has_the_variety_the_app_must_handle(
+    demo: list[tuple[str, bytes]], parsed: list[EmailMessage]
+) -> None:
+    raw_headers = b"".join(raw.partition(b"\r\n\r\n")[0] for _, raw in demo).lower()
+    for charset in (b"=?utf-8?", b"=?iso-8859-1?q?", b"=?iso-2022-jp?b?", b"=?shift_jis?b?"):
+        assert charset in raw_headers
+    types = {part.get_content_type() for msg in parsed for part in msg.walk()}
+    assert {"multipart/alternative", "text/html", "application/pdf", "image/png",
+            "application/zip", "message/rfc822"} <= types
+    sizes = [len(raw) for _, raw in demo]
+    assert 2 <= sum(1_000_000 <= size <= 7_000_000 for size in sizes) <= 6
+    assert sum(size < 2000 for size in sizes) > 20
+    spam = [msg for msg in parsed if msg["X-Spam-Flag"] == "YES"]
+    assert 2 <= len(spam) <= 6
+    names = {msg["From"].addresses[0].display_name for msg in parsed}
+    assert {"Jürgen Müller", "山田 太郎", "佐藤 花子", "Zoë O'Brien"} <= names
+
+
+def test_demo_attachments_are_real_files(parsed: list[EmailMessage]) -> None:
+    magic = {"application/pdf": b"%PDF-", "image/png": b"\x89PNG\r\n\x1a\n",
+             "application/zip": b"PK\x03\x04"}
+    for msg in parsed:
+        for part in msg.iter_attachments():
+            if part.get_content_type() in magic:
+                assert part.get_content().startswith(magic[part.get_content_type()])
+                assert part.get_filename()
+
+
+def test_demo_threads_reply_to_earlier_messages(parsed: list[EmailMessage]) -> None:
+    seen: set[str] = set()
+    replies = 0
+    for msg in parsed:
+        if msg["In-Reply-To"]:
+            replies += 1
+            assert msg["In-Reply-To"] in seen
+            assert set(str(msg["References"]).split()) <= seen
+            assert str(msg["Subject"]).startswith("Re: ")
+            assert not str(msg["Subject"]).startswith("Re: Re:")
+        seen.add(msg["Message-ID"])
+    assert replies > 20
+    assert any(str(msg["Subject"]).startswith("Fwd: ") for msg in parsed)
+
+
+def test_demo_server_serves_the_demo_mailbox(demo: list[tuple[str, bytes]]) -> None:
+    server = start_demo_server(now=NOW)
+    try:
+        assert (server.host, server.user, server.password) == ("127.0.0.1", DEMO_USER,
+                                                               DEMO_PASSWORD)
+        account = server.account()
+        assert (account.port, account.security, account.is_loopback) == (server.port, "none", True)
+        client = poplib.POP3(account.host, account.port, timeout=5)
+        client.user(DEMO_USER)
+        client.pass_(DEMO_PASSWORD)
+        assert client.stat() == (300, sum(len(raw) for _, raw in demo))
+        assert client.uidl(1) == f"+OK 1 {demo[0][0]}".encode()
+        client.quit()
+    finally:
+        server.stop()
