@@ -10,7 +10,7 @@ _HEADER_END = re.compile(rb"\r\n\r\n|\n\r?\n|\r\r")
 
 
 def split_message(raw: bytes) -> tuple[list[tuple[str, bytes]], bytes]:
-    """Header fields in order as ``(lower-case name, unfolded raw value)``, and the body.
+    """Header fields in order as ``(name as sent, unfolded raw value)``, and the body.
 
     Lenient like a mail reader: an mbox ``From`` line and lines that are neither a field nor a
     continuation are skipped; bare CR or LF count as line breaks.
@@ -34,17 +34,17 @@ def split_message(raw: bytes) -> tuple[list[tuple[str, bytes]], bytes]:
         if match is None:
             continue
         if name is not None:
-            fields.append((name.decode("ascii").lower(), b"".join(parts).strip()))
+            fields.append((name.decode("ascii"), b"".join(parts).strip()))
         name = match.group(1)
         parts = [line[match.end() :]]
     if name is not None:
-        fields.append((name.decode("ascii").lower(), b"".join(parts).strip()))
+        fields.append((name.decode("ascii"), b"".join(parts).strip()))
     return fields, body
 
 
 def first_values(fields: list[tuple[str, bytes]]) -> dict[str, bytes]:
-    """The first value of each field name (a repeated Subject keeps the first one)."""
+    """The first value of each lower-cased field name (a repeated Subject keeps the first)."""
     values: dict[str, bytes] = {}
     for name, value in fields:
-        values.setdefault(name, value)
+        values.setdefault(name.lower(), value)
     return values

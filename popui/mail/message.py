@@ -1,0 +1,195 @@
+"""The full view: a whole message (``RETR``) parsed for reading, attachments and source.
+
+mail-parser does the MIME work; when it fails (for instance ``RecursionError`` on absurd
+nesting) the stdlib ``email`` package tries, and last the raw text is shown. Each fallback adds
+a notice for the user. Headers and the summary come from the same lenient code as list rows.
+Never raises; prints and logs nothing (mail-parser's log lines would quote raw header bytes).
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import Message
+
+import mailparser
+
+from popui.mail.attachments import Attachment, fallback_name, safe_filename
+from popui.mail.decode import decode_bytes, decode_header_bytes, decode_words
+from popui.mail.header_block import split_message
+from popui.mail.headers import HeaderSummary, header_text, summary_from_fields
+from popui.mail.html_text import html_to_text
+from popui.mail.sanitize import clean_block, clean_line
+
+_mailparser_log = logging.getLogger("mailparser")
+_mailparser_log.addHandler(logging.NullHandler())
+_mailparser_log.propagate = False
+
+#: Attachments up to this size are kept decoded; bigger ones are decoded again when asked for.
+KEEP_DECODED = 1 << 20
+
+NOTICE_HTML = "HTML part shown as text"
+NOTICE_FALLBACK = "Parsed with the fallback parser: {}"
+NOTICE_RAW = "Shown as raw text: the message could not be parsed"
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    """Everything the full view shows. All strings are sanitised."""
+
+    headers: tuple[tuple[str, str], ...]  # every header field, in order, decoded
+    summary: HeaderSummary
+    text: str  # the body as readable text (``\\n`` and ``\\t`` are the only controls)
+    text_source: str  # "plain", "html" or "none"
+    attachments: tuple[Attachment, ...]
+    notices: tuple[str, ...]
+    raw: bytes = field(repr=False)  # for "view source" and saving as .eml
+
+
+@dataclass
+class _Body:
+    plain: list[str] = field(default_factory=list)
+    html: list[str] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+def _leaves(message: Message) -> list[tuple[Message, bool]]:
+    """Leaf parts in order, each with whether it is an attachment; iterative, no recursion.
+
+    An attachment is a part with a file name, ``Content-Disposition: attachment``, or a type
+    other than text/plain and text/html. An attached message/rfc822 is one attachment.
+    """
+    leaves: list[tuple[Message, bool]] = []
+    stack: list[Message] = [message]
+    while stack:
+        part = stack.pop()
+        disposition = (part.get_content_disposition() or "").lower()
+        forwarded = part.get_content_type() == "message/rfc822" and disposition == "attachment"
+        if part.is_multipart() and not forwarded:
+            children = part.get_payload()
+            if isinstance(children, list):
+                stack.extend(reversed(children))
+            continue
+        is_text = part.get_content_type() in ("text/plain", "text/html")
+        is_attachment = bool(_filename(part)) or disposition == "attachment" or not is_text
+        leaves.append((part, is_attachment))
+    return leaves
+
+
+def _data(part: Message) -> bytes:
+    if part.is_multipart():  # an attached message
+        inner = part.get_payload()
+        try:
+            return inner[0].as_bytes() if isinstance(inner, list) and inner else b""
+        except Exception:
+            return b""
+    data = part.get_payload(decode=True)
+    return data if isinstance(data, bytes) else b""
+
+
+def _filename(part: Message) -> str:
+    """The decoded file name, raw 8-bit names included (``email`` turns those into U+FFFD)."""
+    try:
+        name = str(part.get_filename() or "")
+        if "\ufffd" in name:
+            fixed = Message()
+            for key, value in part.raw_items():
+                if key.lower() in ("content-disposition", "content-type"):
+                    fixed[key] = decode_header_bytes(str(value).encode("utf-8", "surrogateescape"))
+            name = str(fixed.get_filename() or name)
+    except Exception:
+        return ""
+    return decode_words(name)
+
+
+def _std_message(raw: bytes) -> Message:
+    return email.message_from_bytes(raw, policy=email.policy.compat32)
+
+
+def _attachments(raw: bytes, message: Message) -> list[Attachment]:
+    """The attachments of ``message`` (parsed from ``raw``); big ones decode again on demand."""
+
+    def load(position: int) -> Callable[[], bytes]:
+        def reparse() -> bytes:
+            found = [part for part, is_att in _leaves(_std_message(raw)) if is_att]
+            return _data(found[position])
+
+        return reparse
+
+    found: list[Attachment] = []
+    for part, is_attachment in _leaves(message):
+        if not is_attachment:
+            continue
+        data = _data(part)
+        name = _filename(part)
+        ctype = clean_line(part.get_content_type().lower())
+        found.append(
+            Attachment(
+                filename=clean_line(name),
+                safe_filename=safe_filename(name, fallback_name(len(found) + 1, ctype)),
+                content_type=ctype,
+                size=len(data),
+                _load=(lambda kept=data: kept) if len(data) <= KEEP_DECODED else load(len(found)),
+            )
+        )
+    return found
+
+
+def _with_mailparser(raw: bytes) -> _Body:
+    parsed = mailparser.parse_from_bytes(raw)
+    attachments = _attachments(raw, parsed.message) if parsed.message is not None else []
+    return _Body(list(parsed.text_plain), list(parsed.text_html), attachments)
+
+
+def _with_stdlib(raw: bytes) -> _Body:
+    message = _std_message(raw)
+    body = _Body(attachments=_attachments(raw, message))
+    for part, is_attachment in _leaves(message):
+        if not is_attachment:
+            text = decode_bytes(_data(part), part.get_content_charset())
+            (body.plain if part.get_content_subtype() == "plain" else body.html).append(text)
+    return body
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError) or "Recursion" in type(exc).__name__:
+        return "the message is nested too deeply"
+    return f"mail-parser failed ({type(exc).__name__})"
+
+
+def parse_message(raw: bytes) -> ParsedMessage:
+    """Parse a whole message for the full view. Never raises."""
+    try:
+        fields, rest = split_message(raw)
+        headers = tuple((clean_line(name), header_text(value)) for name, value in fields)
+        summary = summary_from_fields(fields)
+    except Exception:
+        headers, summary, rest = (), HeaderSummary(), raw
+    notices: list[str] = []
+    body: _Body | None = None
+    try:
+        body = _with_mailparser(raw)
+    except Exception as exc:  # RecursionError and mail-parser's own errors included
+        try:
+            body = _with_stdlib(raw)
+            notices.append(NOTICE_FALLBACK.format(_describe(exc)))
+        except Exception:
+            notices.append(NOTICE_RAW)
+    if body is None:
+        text = clean_block(decode_bytes(rest))
+        return ParsedMessage(
+            headers, summary, text, "plain" if text else "none", (), tuple(notices), raw
+        )
+    if any(part.strip() for part in body.plain):
+        text, source = "\n\n".join(p.rstrip("\n") for p in body.plain if p.strip()) + "\n", "plain"
+    elif any(part.strip() for part in body.html):
+        text, source = html_to_text("\n".join(body.html)), "html"
+        notices.append(NOTICE_HTML)
+    else:
+        text, source = "", "none"
+    return ParsedMessage(
+        headers, summary, clean_block(text), source, tuple(body.attachments), tuple(notices), raw
+    )
