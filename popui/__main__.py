@@ -87,12 +87,8 @@ def run_demo(args: argparse.Namespace, settings: Settings, config_path: Path) ->
 
     server = start_demo_server()
     try:
-        account = Account(
-            name="demo", host=server.host, port=server.port, security="none", auth="user",
-            user=server.user,
-        )
         return run_app(
-            settings=settings, account=account, secrets=StaticSecret(server.password),
+            settings=settings, account=server.account(), secrets=StaticSecret(server.password),
             debug_level=args.debug_level, log_file=_path(args.log_file), config_path=config_path,
         )
     finally:

@@ -197,18 +197,29 @@ def test_account_named_like_a_command(tmp_path: Path, launched: list[dict[str, A
     assert launched[-1]["account"].name == "account"
 
 
-def test_demo_runs_the_app_on_the_demo_server(launched: list[dict[str, Any]]) -> None:
-    pytest.importorskip("popui.demo", reason="demo package")
-    from popui import demo
+def test_demo_runs_the_app_on_the_demo_server(
+    launched: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from popui.pop3.account import Credentials
+    from popui.pop3.client import Pop3Client
+    from popui.pop3.errors import Pop3Error
 
-    if not hasattr(demo, "start_demo_server"):
-        pytest.skip("start_demo_server not written yet")
-    assert entry.main(["--demo"]) == 0
+    def log_in_while_running(**kwargs: Any) -> int:
+        launched.append(kwargs)
+        client = Pop3Client(kwargs["account"])  # the server is up while the app runs
+        client.login(Credentials(password=kwargs["secrets"].get_password()))
+        count, _ = client.stat_totals()
+        client.quit()
+        return count
+
+    monkeypatch.setattr(entry, "run_app", log_in_while_running)
+    assert entry.main(["--demo"]) > 0
     (call,) = launched
     account = call["account"]
     assert account.name == "demo" and account.security == "none" and account.is_loopback
     assert isinstance(call["secrets"], StaticSecret)
-    assert call["secrets"].get_password()
+    with pytest.raises(Pop3Error):  # stopped once the app has ended
+        Pop3Client(account)
 
 
 def test_locate_honours_environment(
@@ -283,3 +294,79 @@ def test_account_add_unreachable_server_saves_nothing(
     captured = capsys.readouterr()
     assert "cannot connect" in captured.err and "Nothing was saved" in captured.out
     assert not (tmp_path / "config.toml").exists()
+
+
+def test_account_add_against_dovecot(
+    mailbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], isolated: MemoryKeyring,
+) -> None:
+    """Asks, fails once with a wrong password (re-asks, stores nothing), then logs in over
+    STARTTLS, shows the capabilities, saves the account and the good password."""
+    server = mailbox.server
+    mailbox.fill(2)
+    answers = iter(["work", "127.0.0.1", "starttls", str(server.port_stls), mailbox.name])
+    prompts: list[str] = []
+
+    def ask_line(prompt: str) -> str:
+        prompts.append(prompt)
+        return next(answers)
+
+    passwords = iter(["Wrong-Zebra-4242", mailbox.password])
+    monkeypatch.setattr(commands, "ask_line", ask_line)
+    monkeypatch.setattr(commands, "ask_secret", lambda prompt: next(passwords))
+    assert entry.main(["account", "add", "--ca-file", str(server.ca_file)]) == 0
+
+    assert [p.split(" [")[0].rstrip(": ") for p in prompts] == [
+        "Account name (e.g. work)", "POP3 server (host name)", "Security (tls, starttls, none)",
+        "Port", "User name",
+    ]
+    out, err = capsys.readouterr()
+    assert "login failed" in err
+    assert f"Logged in as {mailbox.name} with SCRAM-SHA-256." in out
+    assert "Server capabilities:" in out and "  PIPELINING" in out and "  UIDL" in out
+    assert "Account 'work' saved in" in out and "Password stored in the keyring" in out
+    entry_name = f"{mailbox.name}@127.0.0.1:{server.port_stls}"
+    assert isolated.entries == {(KEYRING_SERVICE, entry_name): mailbox.password}
+    text = (tmp_path / "config.toml").read_text()
+    for secret in (mailbox.password, "Wrong-Zebra-4242"):
+        assert secret not in text and secret not in out and secret not in err
+    account = load_settings().accounts["work"]
+    assert (account.host, account.effective_port, account.user, account.security) == (
+        "127.0.0.1", server.port_stls, mailbox.name, "starttls",
+    )
+    assert account.ca_file == str(server.ca_file)
+    assert load_settings().default_account == "work"
+    assert mailbox.maildir.seen_files() == []  # logging in and out marks nothing seen
+
+
+def test_account_add_gives_up_after_wrong_passwords(
+    mailbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], isolated: MemoryKeyring,
+) -> None:
+    server = mailbox.server
+    monkeypatch.setattr(commands, "ask_secret", lambda prompt: "Wrong-Zebra-4242")
+    argv = ["account", "add", "w", "--host", "127.0.0.1", "--port", str(server.port_tls),
+            "--user", mailbox.name, "--ca-file", str(server.ca_file)]
+    assert entry.main(argv) == 1
+    out, err = capsys.readouterr()
+    assert err.count("login failed") == commands.LOGIN_ATTEMPTS
+    assert "Nothing was saved" in out
+    assert not (tmp_path / "config.toml").exists() and isolated.entries == {}
+
+
+def test_account_add_with_password_command_stores_nothing_in_keyring(
+    mailbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], isolated: MemoryKeyring,
+) -> None:
+    server = mailbox.server
+    monkeypatch.setenv("POPUI_TEST_SECRET", mailbox.password)
+    argv = ["account", "add", "w", "--host", "127.0.0.1", "--port", str(server.port_tls),
+            "--user", mailbox.name, "--ca-file", str(server.ca_file), "--auth", "plain",
+            "--password-command", 'echo "$POPUI_TEST_SECRET"']
+    assert entry.main(argv) == 0
+    assert "with PLAIN" in capsys.readouterr().out
+    assert isolated.entries == {}
+    settings = load_settings()
+    assert settings.secrets["w"].password_command == 'echo "$POPUI_TEST_SECRET"'
+    assert settings.accounts["w"].auth == "plain"
+    assert SecretSource.for_account(settings, "w").get_password() == mailbox.password

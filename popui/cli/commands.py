@@ -72,9 +72,14 @@ def _err(message: str) -> None:
 
 def _account_fields(args: argparse.Namespace) -> dict[str, Any]:
     """The ``[accounts.NAME]`` table from flags and answers; only non-default values."""
-    host = args.host or _ask("POP3 server (host name)")
-    security = args.security or _ask("Security (tls, starttls, none)", "tls", SECURITY_CHOICES)
-    port = args.port or _ask_port(DEFAULT_PORTS[security])
+    if args.host:  # server given on the command line: defaults for the rest, no questions
+        host, security = args.host, args.security or "tls"
+        port = args.port or DEFAULT_PORTS[security]
+    else:
+        host = _ask("POP3 server (host name)")
+        security = args.security or _ask("Security (tls, starttls, none)", "tls",
+                                         SECURITY_CHOICES)
+        port = args.port or _ask_port(DEFAULT_PORTS[security])
     user = args.user or _ask("User name")
     fields: dict[str, Any] = {"host": host}
     if port != DEFAULT_PORTS[security]:

@@ -118,9 +118,9 @@ def build_command_parser() -> argparse.ArgumentParser:
     actions = account.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = actions.add_parser(
         "add", help="add an account: asks what is missing, tests the login, saves it",
-        description="Ask for what is not given, test the login (showing the server's "
-        "capabilities), then save the account to the configuration file and the password "
-        "to the keyring.",
+        description="Ask for what is not given (with --host, only the user name and the "
+        "password), test the login (showing the server's capabilities), then save the "
+        "account to the configuration file and the password to the keyring.",
     )
     add.add_argument("name", nargs="?", metavar="NAME", help="account name (asked if missing)")
     _add_connection_options(add)
