@@ -128,5 +128,5 @@ def save_all(folder: Path, attachments: Iterable[Attachment]) -> list[Path]:
 
 def save_eml(folder: Path, subject: str, raw: bytes) -> Path:
     """Save a whole message as ``<subject>.eml``."""
-    name = safe_filename(subject[:150], "message")
+    name = safe_filename(re.sub(r"[/\\]", "_", subject[:150]), "message")
     return save_attachment(folder, name + ".eml", raw)
