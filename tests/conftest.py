@@ -1,0 +1,43 @@
+"""Shared fixtures: one private Dovecot for the session, a fresh empty mailbox per test.
+
+    def test_something(mailbox):                 # a new user with an empty Maildir
+        mailbox.fill(5)                          # 5 generated messages (see maildir.make_message)
+        server = mailbox.server                  # host, port_stls, port_tls, port_plain, ca_file
+        ... log in as mailbox.name / mailbox.password ...
+        assert mailbox.maildir.seen_files() == []
+
+Without Dovecot the Dovecot tests are skipped locally, but fail when the ``CI`` variable is set.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from collections.abc import Iterator
+
+import pytest
+from dovecot import DovecotServer, MailUser, find_dovecot
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[DovecotServer]:
+    """The private Dovecot POP3 server, started once per test session."""
+    if find_dovecot() is None:
+        reason = "dovecot is not installed (apt-get install dovecot-pop3d, or run `make test`)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}; CI is set, so this is an error, not a skip")
+        pytest.skip(reason)
+    with DovecotServer() as server:
+        yield server
+
+
+@pytest.fixture
+def mailbox(dovecot: DovecotServer) -> MailUser:
+    """A new POP3 user with an empty Maildir, so tests never see each other's mail."""
+    return dovecot.add_user()
+
+
+@pytest.fixture
+def dovecot_ssl_context(dovecot: DovecotServer) -> ssl.SSLContext:
+    """A client SSL context that verifies the private Dovecot against the test CA."""
+    return dovecot.ssl_context()
