@@ -1,0 +1,1 @@
+"""Local state kept between sessions (no Textual, no sockets)."""

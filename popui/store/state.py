@@ -1,0 +1,147 @@
+"""Local state per account, keyed by UIDL: which messages were opened, and cached headers.
+
+One small SQLite file in a folder the caller chooses (the platform cache/state dir). Mail is
+private: folders are created 0700 and the database file 0600. The object is thread-safe: one
+connection guarded by a lock, so the UI thread and a worker can share it.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+DB_NAME = "state.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS opened (
+    account TEXT NOT NULL, uid TEXT NOT NULL, PRIMARY KEY (account, uid)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS headers (
+    account TEXT NOT NULL, uid TEXT NOT NULL, raw BLOB NOT NULL, PRIMARY KEY (account, uid)
+) WITHOUT ROWID;
+"""
+_CHUNK = 500  # stays below SQLite's limit on query parameters
+
+
+def _private_dirs(folder: Path) -> None:
+    missing = []
+    for path in (folder, *folder.parents):
+        if path.exists():
+            break
+        missing.append(path)
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
+        path.chmod(0o700)  # mkdir's mode is filtered by the umask
+
+
+def _chunks(items: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+class LocalState:
+    """State of one account (``account`` is any stable key, e.g. ``user@host:port``)."""
+
+    def __init__(self, folder: Path, account: str) -> None:
+        _private_dirs(folder)
+        self.path = folder / DB_NAME
+        self.account = account
+        self._lock = threading.Lock()
+        try:
+            self._conn = self._open()
+        except sqlite3.DatabaseError:
+            # Only a cache: keep the damaged file for inspection and start afresh.
+            self.path.rename(self.path.with_name(f"{DB_NAME}.damaged-{int(time.time())}"))
+            self._conn = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(_SCHEMA)
+        except sqlite3.DatabaseError:
+            conn.close()
+            raise
+        return conn
+
+    # -- opened ------------------------------------------------------------------------------
+
+    def mark_opened(self, uid: str) -> None:
+        with self._lock:
+            self._conn.execute("INSERT OR IGNORE INTO opened VALUES (?, ?)", (self.account, uid))
+
+    def is_opened(self, uid: str) -> bool:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT 1 FROM opened WHERE account = ? AND uid = ?", (self.account, uid)
+            ).fetchone()
+        return row is not None
+
+    def opened_uids(self) -> set[str]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT uid FROM opened WHERE account = ?", (self.account,)
+            ).fetchall()
+        return {uid for (uid,) in rows}
+
+    # -- header cache ------------------------------------------------------------------------
+
+    def get_headers(self, uids: Iterable[str]) -> dict[str, bytes]:
+        """Cached raw headers for those of ``uids`` that are in the cache."""
+        found: dict[str, bytes] = {}
+        with self._lock:
+            for chunk in _chunks(list(uids)):
+                marks = ",".join("?" * len(chunk))
+                rows = self._conn.execute(
+                    f"SELECT uid, raw FROM headers WHERE account = ? AND uid IN ({marks})",
+                    (self.account, *chunk),
+                )
+                found.update((uid, bytes(raw)) for uid, raw in rows)
+        return found
+
+    def put_headers(self, items: Iterable[tuple[str, bytes]]) -> None:
+        """Store ``(uid, raw headers)`` pairs in one transaction."""
+        rows = [(self.account, uid, raw) for uid, raw in items]
+        with self._lock, self._transaction():
+            self._conn.executemany("INSERT OR REPLACE INTO headers VALUES (?, ?, ?)", rows)
+
+    # -- housekeeping ------------------------------------------------------------------------
+
+    def prune(self, keep: Iterable[str]) -> None:
+        """Forget every message of this account whose UIDL is not in ``keep`` (gone from the
+        server), so the cache does not grow forever."""
+        with self._lock, self._transaction():
+            self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS keep (uid TEXT PRIMARY KEY)")
+            self._conn.execute("DELETE FROM keep")
+            self._conn.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((u,) for u in keep))
+            for table in ("opened", "headers"):
+                self._conn.execute(
+                    f"DELETE FROM {table} WHERE account = ? AND uid NOT IN (SELECT uid FROM keep)",
+                    (self.account,),
+                )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._conn.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> LocalState:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

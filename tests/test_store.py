@@ -1,0 +1,87 @@
+"""Local state: opened marks and the header cache, per account, private, thread-safe."""
+
+from __future__ import annotations
+
+import stat
+import threading
+from pathlib import Path
+
+from popui.store.state import DB_NAME, LocalState
+
+
+def test_opened_marks(tmp_path: Path) -> None:
+    with LocalState(tmp_path, "ann@pop.example:995") as state:
+        assert not state.is_opened("uid-1")
+        state.mark_opened("uid-1")
+        state.mark_opened("uid-1")
+        state.mark_opened("uid-2")
+        assert state.is_opened("uid-1")
+        assert state.opened_uids() == {"uid-1", "uid-2"}
+    with LocalState(tmp_path, "ann@pop.example:995") as again:  # survives a restart
+        assert again.opened_uids() == {"uid-1", "uid-2"}
+    with LocalState(tmp_path, "bob@pop.example:995") as other:  # accounts are separate
+        assert other.opened_uids() == set()
+
+
+def test_header_cache(tmp_path: Path) -> None:
+    with LocalState(tmp_path, "acct") as state:
+        items = [(f"u{i}", b"Subject: %d\r\n\r\n" % i) for i in range(1200)]
+        state.put_headers(items)
+        state.put_headers([("u0", b"Subject: replaced\r\n\r\n")])
+        got = state.get_headers([f"u{i}" for i in range(1300)])
+        assert len(got) == 1200
+        assert got["u0"] == b"Subject: replaced\r\n\r\n"
+        assert got["u1199"] == b"Subject: 1199\r\n\r\n"
+        assert state.get_headers([]) == {}
+    with LocalState(tmp_path, "other") as other:
+        assert other.get_headers(["u1"]) == {}
+
+
+def test_prune_forgets_messages_gone_from_the_server(tmp_path: Path) -> None:
+    with LocalState(tmp_path, "acct") as state, LocalState(tmp_path, "other") as other:
+        state.put_headers([("a", b"1"), ("b", b"2")])
+        state.mark_opened("a")
+        state.mark_opened("b")
+        other.mark_opened("a")
+        state.prune(["b"])
+        assert state.get_headers(["a", "b"]) == {"b": b"2"}
+        assert state.opened_uids() == {"b"}
+        assert other.opened_uids() == {"a"}
+
+
+def test_files_are_private(tmp_path: Path) -> None:
+    folder = tmp_path / "cache" / "popui"
+    LocalState(folder, "acct").close()
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "cache").stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / DB_NAME).stat().st_mode) == 0o600
+
+
+def test_damaged_database_is_set_aside(tmp_path: Path) -> None:
+    (tmp_path / DB_NAME).write_bytes(b"this is not a database" * 100)
+    with LocalState(tmp_path, "acct") as state:
+        state.mark_opened("x")
+        assert state.is_opened("x")
+    assert len(list(tmp_path.glob(f"{DB_NAME}.damaged-*"))) == 1
+
+
+def test_shared_between_threads(tmp_path: Path) -> None:
+    errors: list[BaseException] = []
+    with LocalState(tmp_path, "acct") as state:
+
+        def work(n: int) -> None:
+            try:
+                for i in range(100):
+                    state.put_headers([(f"{n}-{i}", b"h")])
+                    state.mark_opened(f"{n}-{i}")
+                    assert state.get_headers([f"{n}-{i}"]) == {f"{n}-{i}": b"h"}
+            except BaseException as exc:  # reported to the main thread below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert errors == []
+        assert len(state.opened_uids()) == 400
