@@ -221,7 +221,7 @@ class _Validator:
             ca_file=ca_file,
             allow_plaintext_password=get("allow_plaintext_password", _boolean, False),
             timeout=get("timeout", _number(above=0), Account.timeout),
-            keepalive=get("keepalive", _number(above=None), Account.keepalive),
+            keepalive=get("keepalive", _number(above=0), Account.keepalive),
             preview_lines=get("preview_lines", _integer(minimum=0), Account.preview_lines),
             max_message_size=get(
                 "max_message_size", _integer(minimum=1), Account.max_message_size,
@@ -306,15 +306,11 @@ def _integer(minimum: int) -> Callable[[Any], int]:
     return check
 
 
-def _number(above: float | None) -> Callable[[Any], float]:
-    """Seconds; ``above=None`` allows 0 (meaning off)."""
-
+def _number(above: float) -> Callable[[Any], float]:
     def check(value: Any) -> float:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
-        ok = ok and math.isfinite(value) and (value > above if above is not None else value >= 0)
-        if not ok:
-            limit = f"more than {above}" if above is not None else "0 (off) or more"
-            raise ValueError(f"must be a number of seconds, {limit}, not {_kind(value)}")
+        if not (ok and math.isfinite(value) and value > above):
+            raise ValueError(f"must be a number of seconds, more than {above}, not {_kind(value)}")
         return float(value)
 
     return check

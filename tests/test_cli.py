@@ -80,6 +80,16 @@ def test_help_documents_every_option_and_command(capsys: pytest.CaptureFixture[s
         assert words in text, words
 
 
+def test_readme_documents_every_option() -> None:
+    text = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = text.split("<!-- section: configuration -->", 1)[1].split("<!-- section:", 1)[0]
+    command_parser = build_command_parser()
+    sub = command_parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    add = sub["account"]._subparsers._group_actions[0].choices["add"]  # type: ignore[union-attr]
+    for option in (option_strings(build_parser()) | option_strings(add)) - {"-h", "--help"}:
+        assert option in section, option
+
+
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert entry.main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"popui {__version__}"

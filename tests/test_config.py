@@ -40,7 +40,7 @@ auth = "scram-sha-256"
 ca_file = "CAFILE"
 password_command = "pass show mail/work"
 timeout = 10
-keepalive = 0
+keepalive = 0.5
 preview_lines = 40
 max_message_size = 1048576
 default = true
@@ -82,7 +82,7 @@ def test_full_example_is_read_into_typed_settings(tmp_path: Path) -> None:
     assert (work.host, work.effective_port) == ("pop.example.com", 1995)
     assert work.user == "me@example.com"
     assert (work.auth, work.ca_file, work.timeout, work.keepalive) == (
-        "scram-sha-256", str(ca), 10.0, 0.0,
+        "scram-sha-256", str(ca), 10.0, 0.5,
     )
     assert (work.preview_lines, work.max_message_size) == (40, 1048576)
     home = settings.accounts["home"]
@@ -135,6 +135,8 @@ def test_wrong_type_says_what_would_be_valid(tmp_path: Path) -> None:
     assert "true or false" in str(err) and err.key == "accounts.w.default"
     err = error_for(tmp_path, '[accounts.w]\nhost = "h"\nuser = "u"\ntimeout = -1\n')
     assert "number of seconds" in str(err) and err.line == 4
+    err = error_for(tmp_path, '[accounts.w]\nhost = "h"\nuser = "u"\nkeepalive = 0\n')
+    assert "more than 0" in str(err) and err.key == "accounts.w.keepalive"
 
 
 def test_bad_security_value_lists_choices(tmp_path: Path) -> None:
@@ -262,3 +264,25 @@ def test_locations_honour_environment(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("POPUI_CONFIG_FILE", str(tmp_path / "other.toml"))
     assert locations.config_file() == tmp_path / "other.toml"
     assert isinstance(load_settings(), Settings)
+
+
+def readme_section(name: str) -> str:
+    text = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    start = text.index(f"<!-- section: {name} -->")
+    end = text.find("<!-- section:", start + 1)
+    return text[start: end if end != -1 else None]
+
+
+def test_readme_example_loads_and_documents_every_key(tmp_path: Path) -> None:
+    from popui.config import _ACCOUNT_KEYS, _UI_KEYS
+
+    section = readme_section("configuration")
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    ca = tmp_path / "ca.pem"
+    ca.write_text("x")
+    example = example.replace("~/certs/home-ca.pem", str(ca))
+    settings = load_settings(write(tmp_path, example))
+    assert settings.default_account == "work"
+    assert set(settings.accounts) == {"work", "home", "gmail", "lab"}
+    for key in (*_ACCOUNT_KEYS, *_UI_KEYS):
+        assert f"\n{key} = " in example or f"\n[ui.{key}]" in example, key
