@@ -5,7 +5,16 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test venv test-deps dovecot lint screenshots bench
 
+# Install Debian packages when root (fresh machines, CI); otherwise say what to install.
+define apt_install
+if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); \
+else echo "missing: run 'sudo apt-get install $(1)'" >&2; exit 1; fi
+endef
+
 $(BIN)/python:
+	@# Debian's python3 has no ensurepip without python3-venv; a venv without pip is useless.
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { $(call apt_install,python3-venv); }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
@@ -15,12 +24,11 @@ venv: $(BIN)/python
 test-deps: $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
 
-# Dovecot's POP3 server is what the tests run against; install it when missing and we are root.
+# Dovecot's POP3 server is what the tests run against (a private instance on free ports, see
+# tests/dovecot.py); install Debian's dovecot-pop3d unless a dovecot of another origin is on PATH.
 dovecot:
-	@if ! command -v dovecot >/dev/null 2>&1 && ! test -x /usr/sbin/dovecot; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-pop3d; \
-	  else echo "dovecot-pop3d is missing: run 'sudo apt-get install dovecot-pop3d'" >&2; exit 1; fi; \
+	@if [ -x /usr/sbin/dovecot ] || ! command -v dovecot >/dev/null 2>&1; then \
+	  test -x /usr/lib/dovecot/pop3-login || { $(call apt_install,dovecot-pop3d); }; \
 	fi
 
 demo: venv
