@@ -120,6 +120,11 @@ class Session:
         """(number, message) pairs not marked deleted."""
         return [(n, m) for n, m in enumerate(self.messages, 1) if n not in self.deleted]
 
+    def close(self) -> None:
+        self.closed.set()
+        self._reader.close()  # the socket's fd stays open while its file object is
+        self.sock.close()
+
     def shutdown(self) -> None:
         """Wake the session thread (it closes the socket itself)."""
         self.closed.set()
@@ -179,7 +184,7 @@ class Pop3Server:
         self.idle_timeout = idle_timeout
         self._address = (host, port)
         self._listener: socket.socket | None = None
-        self._wake_r, self._wake_w = socket.socketpair()  # stop() wakes the accept loop
+        self._wake: tuple[socket.socket, socket.socket] | None = None  # stop() wakes accept
         self._accept_thread: threading.Thread | None = None
         self._sessions: dict[Session, threading.Thread] = {}
         self._sessions_lock = threading.Lock()
@@ -200,6 +205,7 @@ class Pop3Server:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         self._listener = socket.create_server(self._address, family=family)
         self._address = self._listener.getsockname()[:2]
+        self._wake = socket.socketpair()
         self._accept_thread = threading.Thread(
             target=self._accept_loop, name=f"pop3-accept-{self.port}", daemon=True
         )
@@ -208,9 +214,9 @@ class Pop3Server:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop accepting, drop every connection and wait for the session threads."""
-        if self._accept_thread is None:
+        if self._accept_thread is None or self._wake is None:
             return
-        self._wake_w.send(b"x")
+        self._wake[1].send(b"x")
         self._accept_thread.join(timeout)
         self._accept_thread = None
         with self._sessions_lock:
@@ -219,8 +225,9 @@ class Pop3Server:
             session.shutdown()
         for thread in sessions.values():
             thread.join(timeout)
-        self._wake_r.close()
-        self._wake_w.close()
+        for sock in self._wake:
+            sock.close()
+        self._wake = None
 
     def __enter__(self) -> Pop3Server:
         return self.start()
@@ -232,11 +239,12 @@ class Pop3Server:
         self.stop()
 
     def _accept_loop(self) -> None:
-        assert self._listener is not None
+        assert self._listener is not None and self._wake is not None
+        wake = self._wake[0]
         with self._listener as listener:
             while True:
-                readable, _, _ = select.select([listener, self._wake_r], [], [])
-                if self._wake_r in readable:
+                readable, _, _ = select.select([listener, wake], [], [])
+                if wake in readable:
                     return
                 try:
                     sock, _ = listener.accept()
@@ -268,8 +276,7 @@ class Pop3Server:
             try:
                 self.end_session(session)
             finally:
-                session.closed.set()
-                session.sock.close()
+                session.close()
                 with self._sessions_lock:
                     self._sessions.pop(session, None)
 
@@ -287,6 +294,14 @@ class Pop3Server:
     def send(self, session: Session, data: bytes) -> None:
         """Every byte to the client goes through here."""
         session.sock.sendall(data)
+
+    def size(self, session: Session, n: int, message: StoredMessage) -> int:
+        """The size LIST and STAT report for message ``n``."""
+        return len(message.data)
+
+    def uid(self, session: Session, n: int, message: StoredMessage) -> str:
+        """The unique id UIDL reports for message ``n``."""
+        return message.uid
 
     def dispatch(self, session: Session, line: str) -> None:
         verb, _, args = line.partition(" ")
@@ -405,14 +420,14 @@ class Pop3Server:
         self.ok(session, f"{count} {size}")
 
     def handle_LIST(self, session: Session, args: str) -> None:
-        self._scan(session, args, lambda n, m: f"{n} {len(m.data)}")
+        self._scan(session, args, lambda n, m: f"{n} {self.size(session, n, m)}")
 
     def handle_UIDL(self, session: Session, args: str) -> None:
-        self._scan(session, args, lambda n, m: f"{n} {m.uid}")
+        self._scan(session, args, lambda n, m: f"{n} {self.uid(session, n, m)}")
 
     def handle_TOP(self, session: Session, args: str) -> None:
         number, _, lines = args.partition(" ")
-        message = self._message(session, number)
+        message = self.find_message(session, number)
         if message is None:
             return
         if not lines.strip().isdigit():
@@ -421,12 +436,12 @@ class Pop3Server:
         self.multiline(session, "top of message follows", top_of(message.data, int(lines)))
 
     def handle_RETR(self, session: Session, args: str) -> None:
-        message = self._message(session, args)
+        message = self.find_message(session, args)
         if message is not None:
             self.multiline(session, f"{len(message.data)} octets", message.data)
 
     def handle_DELE(self, session: Session, args: str) -> None:
-        if self._message(session, args) is not None:
+        if self.find_message(session, args) is not None:
             session.deleted.add(int(args))
             self.ok(session, f"message {int(args)} deleted")
 
@@ -451,9 +466,9 @@ class Pop3Server:
 
     def _totals(self, session: Session) -> tuple[int, int]:
         live = session.live()
-        return len(live), sum(len(m.data) for _, m in live)
+        return len(live), sum(self.size(session, n, m) for n, m in live)
 
-    def _message(self, session: Session, arg: str) -> StoredMessage | None:
+    def find_message(self, session: Session, arg: str) -> StoredMessage | None:
         """The live message numbered ``arg``, or None after replying -ERR."""
         arg = arg.strip()
         n = int(arg) if arg.isascii() and arg.isdigit() else 0
@@ -469,7 +484,7 @@ class Pop3Server:
         self, session: Session, args: str, line: Callable[[int, StoredMessage], str]
     ) -> None:
         if args.strip():
-            message = self._message(session, args)
+            message = self.find_message(session, args)
             if message is not None:
                 self.ok(session, line(int(args), message))
             return
