@@ -12,18 +12,26 @@ import threading
 from collections.abc import Callable, Coroutine
 from email.message import EmailMessage
 from email.policy import SMTP
+from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.app import App, ComposeResult
 from textual.screen import Screen
-from textual.widgets import Log, Static
+from textual.widgets import Input, Log, ProgressBar, Static
 
-from popui.pop3.events import PreviewFailed, PreviewReady
+from popui.pop3.events import (
+    MessageRetrieved,
+    PreviewFailed,
+    PreviewReady,
+    RetrieveFailed,
+    RetrieveProgress,
+)
 from popui.pop3.models import Capabilities
 from popui.pop3.protocol_log import ProtocolLog
 from popui.screens.confirm import ConfirmCommit, ErrorDialog, QuitDialog
 from popui.screens.info import InfoScreen
+from popui.screens.message_view import MessageView, SaveFolderDialog, run_pager
 from popui.screens.protocol_log import ProtocolLogScreen
 from popui.widgets.preview import INLINE_PARSE_LIMIT, PreviewPane
 
@@ -394,3 +402,218 @@ async def test_preview_pane_parses_big_previews_off_the_ui_thread() -> None:
         await pilot.pause()
         assert pane.preview is not None and pane.preview.body_lines[0].startswith("line 0")
         assert "big one" in screen_text(app)
+
+
+# --- full view -------------------------------------------------------------------------------
+
+
+async def open_view(pilot: Any, app: HostApp, raw: bytes, uid: str = "u1") -> MessageView:
+    """Push a MessageView, feed it progress and the message, wait until it is shown."""
+    view = MessageView(uid, len(raw), title="the subject")
+    app.push_collect(view)
+    await pilot.pause()
+    assert view.show_progress(RetrieveProgress(uid, len(raw) // 2, len(raw)))
+    assert not view.show_progress(RetrieveProgress("other", 1, 2))
+    await pilot.pause()
+    assert "Retrieving the subject" in screen_text(app)
+    assert view.query_one(ProgressBar).percentage == pytest.approx(0.5, abs=0.01)
+    assert view.show_message(MessageRetrieved(uid, raw))
+    await app.workers.wait_for_complete()
+    await wait_until(pilot, lambda: view.rendered is not None)
+    await pilot.pause()
+    return view
+
+
+def body_lines(view: MessageView) -> list[str]:
+    return list(view.query_one("#mv-body", Log).lines)
+
+
+async def save_via_dialog(
+    pilot: Any, app: HostApp, key: str, folder: Path, *, accepted: bool = True
+) -> None:
+    """Press ``key``, replace the folder in the dialog with ``folder``, press Enter."""
+    await pilot.press(key)
+    await wait_until(pilot, lambda: isinstance(app.screen, SaveFolderDialog))
+    app.screen.query_one(Input).value = str(folder)
+    await pilot.press("enter")
+    if accepted:
+        await wait_until(pilot, lambda: not isinstance(app.screen, SaveFolderDialog))
+        await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@run_async
+async def test_message_view_shows_headers_body_attachments_and_toggles() -> None:
+    raw = build_message(
+        body="Hello Bob,\n\tthe numbers are in.\n",
+        attachments=(("report.pdf", b"%PDF-1.4 " * 300, "application/pdf"),),
+    )
+    app = HostApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await open_view(pilot, app, raw)
+        text = screen_text(app)
+        for expected in (
+            "Alice Example <alice@example.org>",
+            "Quarterly report",
+            "replies@example.org",
+            "Hello Bob,",
+            "report.pdf",
+            "application/pdf",
+            "2.6K",
+        ):
+            assert expected in text
+        assert "Message-ID" not in text
+        assert any(line == "        the numbers are in." for line in body_lines(view))
+
+        await pilot.press("h")
+        await pilot.pause()
+        assert "Message-ID: <m1@example.org>" in screen_text(app)
+        await pilot.press("h")
+        await pilot.pause()
+        assert "Message-ID" not in screen_text(app)
+
+        await pilot.press("v")
+        await pilot.pause()
+        source = body_lines(view)
+        assert "MIME-Version: 1.0" in source
+        assert any(line.startswith("Content-Type: multipart/mixed") for line in source)
+        await pilot.press("v")
+        await pilot.pause()
+        assert "MIME-Version: 1.0" not in body_lines(view)
+
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.results == [None]
+
+
+@run_async
+async def test_message_view_hostile_message_is_shown_literally() -> None:
+    app = HostApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await open_view(pilot, app, hostile_message())
+        text = screen_text(app)
+        assert "[@click=app.quit]x" in text
+        assert "[bold red]not bold[/]" in text
+        assert HOSTILE_FILENAME in text  # shown as sent, saved under a safe name
+        assert_no_control(app)
+        assert not any(bad in line for line in body_lines(view) for bad in CONTROL)
+        for x in range(8, 20):  # the subject line: a parsed @click would quit the app
+            await pilot.click("#mv-headers", offset=(x, 4))
+        await pilot.pause()
+        assert app.is_running
+        await pilot.press("v")
+        await pilot.pause()
+        assert_no_control(app)
+
+
+@run_async
+async def test_message_view_saves_inside_the_folder_and_never_overwrites(tmp_path: Path) -> None:
+    outside = tmp_path / "etc" / "passwd"
+    folder = tmp_path / "downloads" / "sub"
+    folder.mkdir(parents=True)
+    (folder / "passwd").write_bytes(b"already here")
+    raw = hostile_message()
+    app = HostApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await open_view(pilot, app, raw)
+        await save_via_dialog(pilot, app, "s", folder)
+        assert app.screen is view
+        assert view.saved_paths == [folder / "passwd (1)"]
+        assert (folder / "passwd (1)").read_bytes() == b"root:x:0:0\n"
+        assert (folder / "passwd").read_bytes() == b"already here"
+        assert not outside.exists()
+        assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == [
+            "passwd",
+            "passwd (1)",
+        ]
+        assert any(str(folder / "passwd (1)") in n.message for n in app._notifications)
+
+        await save_via_dialog(pilot, app, "S", folder)
+        assert view.saved_paths == [folder / "passwd (2)"]
+
+        await save_via_dialog(pilot, app, "e", folder)
+        (eml,) = view.saved_paths
+        assert eml.parent == folder and eml.suffix == ".eml"
+        assert eml.read_bytes() == raw
+        assert "/" not in eml.name and "\x1b" not in eml.name
+
+
+@run_async
+async def test_message_view_save_dialog_cancel_and_bad_folder(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "file.txt"
+    not_a_folder.write_text("x")
+    raw = build_message(attachments=(("a.txt", b"data", "text/plain"),))
+    app = HostApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await open_view(pilot, app, raw)
+        await save_via_dialog(pilot, app, "s", not_a_folder, accepted=False)
+        assert isinstance(app.screen, SaveFolderDialog)
+        assert "Not a folder" in screen_text(app)
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen is view and view.saved_paths == []
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
+
+
+@run_async
+async def test_message_view_without_attachments_and_failure() -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await open_view(pilot, app, build_message())
+        await pilot.press("s")
+        await pilot.pause()
+        assert app.screen is view
+        assert any("no attachments" in n.message for n in app._notifications)
+
+        failing = MessageView("u9", 1000)
+        app.push_screen(failing)
+        await pilot.pause()
+        assert failing.show_failure(RetrieveFailed("u9", f"-ERR {HOSTILE_SUBJECT}"))
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Could not retrieve the message: -ERR [@click=app.quit]x" in text
+        assert_no_control(app)
+
+
+@run_async
+async def test_message_view_html_notice_and_pager_fallback() -> None:
+    raw = build_message(body="", html="<p>Hello <b>HTML</b> world</p>")
+    raw = raw.replace(b"Content-Type: text/plain", b"Content-Type: text/x-ignored")
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await open_view(pilot, app, raw)
+        assert view.message is not None and view.message.text_source == "html"
+        assert "HTML part shown as text" in screen_text(app)
+        assert any("Hello" in line and "HTML" in line for line in body_lines(view))
+        await pilot.press("o")  # headless: no terminal to hand over; a notice, no traceback
+        await pilot.pause()
+        assert app.is_running
+        assert any("No pager" in n.message for n in app._notifications)
+
+
+def test_run_pager_gets_a_private_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = tmp_path / "in.txt"
+    source.write_text("hello\n")
+    source.chmod(0o600)
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    monkeypatch.setenv("PAGER", f"cp -p -t {copies}")
+    assert run_pager(str(source)) is None
+    assert (copies / "in.txt").read_text() == "hello\n"
+    monkeypatch.setenv("PAGER", "/nonexistent/pager")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no less either
+    assert run_pager(str(source)) is not None
+
+
+@run_async
+async def test_message_view_copes_with_200000_lines() -> None:
+    raw = build_message(body="".join(f"line {i} of a long body\n" for i in range(200_000)))
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await open_view(pilot, app, raw)
+        body = view.query_one("#mv-body", Log)
+        assert body.line_count >= 200_000
+        await pilot.press("end")
+        await pilot.pause()
+        assert "line 199999 of a long body" in screen_text(app)

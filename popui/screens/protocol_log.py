@@ -53,7 +53,7 @@ class ProtocolLogScreen(Screen[None]):
         self._pending: list[LogLine] = []
         self._lock = threading.Lock()
         self._flush_posted = False
-        self._closed = False
+        self._detached = False
         self.set_reactive(ProtocolLogScreen.level, log.level)
 
     def compose(self) -> ComposeResult:
@@ -67,12 +67,12 @@ class ProtocolLogScreen(Screen[None]):
         self.query_one(Log).write_lines(format_line(line) for line in self.protocol_log.lines())
 
     def on_unmount(self) -> None:
-        self._closed = True
+        self._detached = True
         self.protocol_log.unsubscribe(self._on_log_line)
 
     def _on_log_line(self, line: LogLine) -> None:
         """Called on the session thread: queue the line, post at most one message per batch."""
-        if self._closed:
+        if self._detached:
             return
         with self._lock:
             self._pending.append(line)
