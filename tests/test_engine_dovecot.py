@@ -1,0 +1,189 @@
+"""The engine against the private Dovecot: logins, TLS, pipelining, and effects in the Maildir."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from engine_support import Recorder, dovecot_account
+
+from popui.pop3 import errors
+from popui.pop3 import events as ev
+from popui.pop3.account import Credentials
+from popui.pop3.client import Pop3Client
+from popui.pop3.protocol_log import ProtocolLog
+from popui.pop3.requests import Commit, FetchHeaders, Preview, Retrieve
+from popui.pop3.session import Pop3Session
+
+
+@pytest.mark.parametrize(
+    ("method", "port"),
+    [("auto", "plain"), ("scram-sha-256", "plain"), ("cram-md5", "plain"), ("plain", "stls"),
+     ("login", "tls"), ("apop", "plain"), ("user", "tls")],
+)
+def test_login_methods(mailbox, method: str, port: str) -> None:
+    mailbox.fill(2)
+    client = Pop3Client(dovecot_account(mailbox, port=port, auth=method))
+    try:
+        used = client.login(Credentials(password=mailbox.password))
+        assert used == ("scram-sha-256" if method == "auto" else method)
+        assert client.stat_totals()[0] == 2
+        assert (client.tls_version is None) == (port == "plain")
+    finally:
+        client.quit()
+
+
+def test_wrong_password_is_a_typed_error(mailbox) -> None:
+    client = Pop3Client(dovecot_account(mailbox, auth="user"))
+    with pytest.raises(errors.AuthFailed) as info:
+        client.login(Credentials(password="wrong-password"))
+    client.close()
+    assert "rejected" in str(info.value)
+
+
+def test_tls_is_verified_by_default(mailbox) -> None:
+    # the system store does not trust the test CA
+    with pytest.raises(errors.TlsError) as info:
+        Pop3Client(dovecot_account(mailbox, port="tls", ca_file=None))
+    assert "ca_file" in str(info.value)
+
+
+def test_starttls_required_but_not_offered_is_refused(mailbox) -> None:
+    account = dovecot_account(mailbox, port="plain", security="starttls")
+    with pytest.raises(errors.SecurityPolicyError) as info:
+        Pop3Client(account)
+    assert "STLS" in str(info.value)
+
+
+def test_plaintext_password_to_a_remote_host_needs_opt_in(mailbox) -> None:
+    log = ProtocolLog(level=1)
+    client = Pop3Client(dovecot_account(mailbox, auth="user"), log=log)
+    # the policy looks at the account's host: pretend this link leads elsewhere
+    client.account = dataclasses.replace(client.account, host="mail.example.org")
+    with pytest.raises(errors.SecurityPolicyError) as info:
+        client.login(Credentials(password=mailbox.password))
+    assert "allow_plaintext_password" in str(info.value)
+    assert not any(line.text.startswith(("USER", "PASS")) for line in log.lines())
+    client.account = dataclasses.replace(client.account, allow_plaintext_password=True)
+    assert client.login(Credentials(password=mailbox.password)) == "user"
+    client.quit()
+
+
+def test_pipelined_and_sequential_results_are_identical(mailbox) -> None:
+    mailbox.fill(60)
+    results = []
+    for pipelining in (True, False):
+        client = Pop3Client(dovecot_account(mailbox))
+        client.login(Credentials(password=mailbox.password))
+        assert client.capabilities.pipelining
+        client.capabilities = dataclasses.replace(client.capabilities, pipelining=pipelining)
+        messages, has_uidl, _ = client.listing()
+        commands = [f"TOP {m.number} 0" for m in messages] + ["TOP 999 0"]
+        tops = [(i, isinstance(s, errors.ServerError), lines)
+                for i, s, lines in client.pipeline(commands, multiline=True, window=16)]
+        client.quit()
+        results.append((messages, has_uidl, tops))
+    assert results[0] == results[1]
+    messages, has_uidl, tops = results[0]
+    assert has_uidl and len(messages) == 60 and len(tops) == 61
+    assert tops[-1][1] is True  # TOP of a missing message is an error, and the batch went on
+
+
+def _start(mailbox, **session_args) -> tuple[Pop3Session, Recorder, ev.Listing]:
+    recorder = Recorder()
+    session = Pop3Session(dovecot_account(mailbox), recorder, **session_args)
+    session.start(Credentials(password=mailbox.password))
+    return session, recorder, recorder.wait(ev.Listing)
+
+
+def test_previews_never_mark_seen_and_retr_marks_one(mailbox) -> None:
+    mailbox.fill(12)
+    session, rec, listing = _start(mailbox)
+    try:
+        uids = tuple(m.uid for m in listing.messages)
+        session.submit(FetchHeaders(uids))
+        fetched: dict[str, bytes] = {}
+        while len(fetched) < len(uids):
+            fetched.update(rec.wait(ev.HeadersFetched).headers)
+        assert b"Subject: Test message 00003" in fetched[uids[3]]
+        for uid in uids:
+            session.submit(Preview(uid, lines=5))
+            ready = rec.wait(ev.PreviewReady, lambda e, u=uid: e.uid == u)
+            assert b"Line 4 of message" in ready.data
+        assert mailbox.maildir.seen_files() == []
+        session.submit(Retrieve(uids[5]))
+        data = rec.wait(ev.MessageRetrieved).data
+        assert b"Line 4 of message 5." in data
+    finally:
+        session.stop()
+    assert mailbox.maildir.seen_message_ids() == {"<msg-00005@popui.test>"}
+
+
+def test_commit_deletes_exactly_the_marked_messages(mailbox) -> None:
+    mailbox.fill(10)
+    session, rec, listing = _start(mailbox)
+    try:
+        doomed = {listing.messages[2].uid, listing.messages[7].uid}
+        for uid in doomed:
+            session.marks.toggle(uid)
+        session.submit(Commit(tuple(session.marks.snapshot())))
+        done = rec.wait(ev.CommitDone)
+        assert set(done.deleted) == doomed and done.missing == ()
+        relisted = rec.wait(ev.Listing)
+        assert {m.uid for m in relisted.messages} == {m.uid for m in listing.messages} - doomed
+        assert len(session.marks) == 0
+    finally:
+        session.stop()
+    remaining = mailbox.maildir.message_ids()
+    assert remaining == {f"<msg-{i:05d}@popui.test>" for i in range(10) if i not in (2, 7)}
+
+
+def test_marks_never_reach_the_server_before_commit(mailbox) -> None:
+    mailbox.fill(5)
+    log = ProtocolLog(level=2)
+    session, rec, listing = _start(mailbox, log=log)
+    for m in listing.messages:
+        session.marks.toggle(m.uid)
+    session.stop()
+    rec.wait(ev.Disconnected)
+    assert len(mailbox.maildir.files()) == 5
+    assert not any(line.text.upper().startswith("DELE") for line in log.lines())
+
+
+def test_dropped_connection_reconnects_and_keeps_marks(mailbox) -> None:
+    mailbox.fill(6)
+    session, rec, listing = _start(mailbox, backoff=(0.05, 0.1, 0.2))
+    try:
+        first, gone = listing.messages[0].uid, listing.messages[4].uid
+        session.marks.add([first, gone])
+        # the network drops, and meanwhile another client deletes message 5
+        assert session._client is not None
+        session._client.sock.close()
+        mailbox.maildir.by_message_id()["<msg-00004@popui.test>"].unlink()
+        session.submit(Preview(listing.messages[1].uid))
+        lost = rec.wait(ev.ConnectionLost)
+        assert lost.message
+        relisted = rec.wait(ev.Listing)
+        assert relisted.vanished == (gone,)
+        assert session.marks.snapshot() == {first}
+        rec.wait(ev.PreviewReady)  # the interrupted preview was retried
+    finally:
+        session.stop()
+    assert len(mailbox.maildir.files()) == 5
+    assert mailbox.maildir.seen_files() == []
+
+
+def test_password_never_reaches_the_protocol_log(mailbox, tmp_path) -> None:
+    mailbox.fill(1)
+    for method in ("user", "plain", "login", "apop", "cram-md5", "scram-sha-256"):
+        log_file = tmp_path / f"{method}.log"
+        log = ProtocolLog(level=2, path=log_file)
+        client = Pop3Client(dovecot_account(mailbox, auth=method), log=log)
+        client.login(Credentials(password=mailbox.password))
+        client.retr_bytes(1)
+        client.quit()
+        text = "\n".join(line.text for line in log.lines())
+        assert "logged in" in text and "Line 1 of message 0." in text
+        for where in (text, log_file.read_text()):
+            assert mailbox.password not in where
+            assert "<redacted>" in where or method in ("cram-md5",)
