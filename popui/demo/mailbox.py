@@ -27,7 +27,7 @@ DOMAIN = "popui.demo"
 
 
 @dataclass(frozen=True)
-class Thread:
+class Conversation:
     """The newest message of a conversation, for the next reply."""
 
     message_id: str
@@ -158,7 +158,7 @@ class _Builder:
     def __init__(self, rng: random.Random, seed: int) -> None:
         self.rng = rng
         self.seed = seed
-        self.threads: list[Thread] = []
+        self.threads: list[Conversation] = []
         self.person = PEOPLE[0]  # the correspondent of the message being built
         self.references = ""
         self.headers: dict[str, str] = {}
@@ -185,7 +185,7 @@ class _Builder:
         }
         if kind in ("personal", "japanese", "attachment", "big", "reply"):
             references = f"{self.references} {message_id}".strip()
-            self.threads.append(Thread(message_id, self.subject, self.person, references))
+            self.threads.append(Conversation(message_id, self.subject, self.person, references))
         for n, part in enumerate(msg.walk()):
             if part.is_multipart():
                 part.set_boundary(f"==popui-demo-{i}-{n}==")
