@@ -95,6 +95,7 @@ class Pop3Session:
         self._has_uidl = True
         self._headers_done: set[str] = set()
         self._top_broken = False
+        self._retried: Request | None = None  # a request is retried once after a reconnect
         self.capabilities = Capabilities()
         self.welcome = ""
         self._cond = threading.Condition()
@@ -187,14 +188,18 @@ class Pop3Session:
             return
         try:
             self._dispatch(request)
+            self._retried = None
         except ServerError as exc:
             self._fail(request, str(exc))
         except Pop3Error as exc:  # the connection is gone or out of sync
             self._drop()
-            self._fail(request, str(exc), quiet=isinstance(request, FetchHeaders | Noop))
             self._emit(ev.ConnectionLost(str(exc), self._backoff[0] if self._backoff else None))
-            if self._reconnect() and not isinstance(request, Noop | Refresh):
+            retry = self._retried != request and not isinstance(request, Noop | Refresh)
+            if self._reconnect() and retry:
+                self._retried = request
                 self._requeue(request)
+            else:
+                self._fail(request, str(exc), quiet=isinstance(request, Noop))
 
     def _dispatch(self, request: Request) -> None:
         client = self._client
