@@ -7,7 +7,9 @@ the user sees (the rendered cells) and on what the screens dismiss with.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import tempfile
 import threading
 from collections.abc import Callable, Coroutine
 from email.message import EmailMessage
@@ -617,3 +619,48 @@ async def test_message_view_copes_with_200000_lines() -> None:
         await pilot.press("end")
         await pilot.pause()
         assert "line 199999 of a long body" in screen_text(app)
+
+
+@run_async
+async def test_message_view_wraps_long_lines_to_the_view() -> None:
+    paragraph = " ".join(f"word{i}" for i in range(80))  # one ~560 character line
+    raw = build_message(body=paragraph + "\n")
+    raw = raw.replace(b"Content-Transfer-Encoding: 7bit", b"Content-Transfer-Encoding: 8bit")
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await open_view(pilot, app, raw)
+        lines = [line for line in body_lines(view) if line.strip()]
+        assert len(lines) > 5
+        assert all(len(line) <= 96 for line in lines)
+        assert " ".join(line.strip() for line in lines) == paragraph
+
+
+@run_async
+async def test_message_view_pager_gets_sanitised_private_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    monkeypatch.setenv("PAGER", f"cp -p -t {copies}")
+    app = HostApp()
+    monkeypatch.setattr(app, "suspend", contextlib.nullcontext)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_view(pilot, app, hostile_message())
+        await pilot.press("o")
+        await pilot.pause()
+        (copy,) = copies.iterdir()
+        text = copy.read_text()
+        assert "[@click=app.quit]x" in text and "[bold red]not bold[/]" in text
+        assert not any(bad in text for bad in CONTROL)
+        assert copy.stat().st_mode & 0o777 == 0o600
+        assert not Path(tempfile.gettempdir(), copy.name).exists()  # removed after the pager
+
+
+@run_async
+async def test_confirm_commit_counts_subjects_not_passed() -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.push_collect(ConfirmCommit(250, 10_000_000, [f"s{i}" for i in range(10)]))
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Delete 250 messages" in text and "and 240 more" in text and "9.5M" in text

@@ -63,8 +63,9 @@ class ConfirmCommit(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         shown = self.subjects[: self.SHOWN_SUBJECTS]
         lines = [Content.assemble("• ", safe_line(s or "(no subject)")) for s in shown]
-        if len(self.subjects) > len(shown):
-            lines.append(Content(f"… and {len(self.subjects) - len(shown)} more"))
+        more = max(self.count, len(self.subjects)) - len(shown)
+        if more > 0:
+            lines.append(Content(f"… and {more} more"))
         with Vertical(classes="danger"):
             yield Static(
                 f"Delete {_plural(self.count, 'message')} from the server?",

@@ -13,6 +13,7 @@ import os
 import shlex
 import subprocess
 import tempfile
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,9 +43,20 @@ def default_save_folder() -> Path:
     return downloads if downloads.is_dir() else Path.cwd()
 
 
-def split_lines(text: str) -> list[str]:
-    """Untrusted text as display lines: controls made visible, tabs expanded."""
-    return [line.expandtabs() for line in clean_block(text).split("\n")]
+def split_lines(text: str, width: int | None = None) -> list[str]:
+    """Untrusted text as display lines: controls made visible, tabs expanded, and lines
+    longer than ``width`` wrapped (mail often sends a paragraph as one line).
+    """
+    lines = [line.expandtabs() for line in clean_block(text).split("\n")]
+    if width is None or width < 20:
+        return lines
+    wrapped: list[str] = []
+    for line in lines:
+        if len(line) <= width:
+            wrapped.append(line)
+        else:
+            wrapped.extend(textwrap.wrap(line, width, drop_whitespace=False) or [""])
+    return wrapped
 
 
 def raw_lines(raw: bytes) -> list[str]:
@@ -61,9 +73,9 @@ class Rendered:
     raw: list[str]
 
 
-def render(data: bytes) -> Rendered:
+def render(data: bytes, width: int | None = None) -> Rendered:
     message = parse_message(data)
-    return Rendered(message, split_lines(message.text), raw_lines(data))
+    return Rendered(message, split_lines(message.text, width), raw_lines(data))
 
 
 class SaveFolderDialog(ModalScreen[Path | None]):
@@ -215,7 +227,7 @@ class MessageView(Screen[None]):
             return False
         self.query_one(ProgressBar).update(total=max(len(event.data), 1), progress=len(event.data))
         self.query_one("#mv-loading-label", Static).update("Parsing …")
-        self._parse_in_thread(event.data)
+        self._parse_in_thread(event.data, self.size.width - 4)
         return True
 
     def show_failure(self, event: RetrieveFailed) -> bool:
@@ -230,9 +242,9 @@ class MessageView(Screen[None]):
         self._set_notice(text)
 
     @work(thread=True, exclusive=True, group="message-parse")
-    def _parse_in_thread(self, data: bytes) -> None:
+    def _parse_in_thread(self, data: bytes, width: int) -> None:
         try:
-            rendered = render(data)
+            rendered = render(data, width)
         except Exception as error:  # parse_message should not raise; never show a traceback
             self.post_message(
                 self._RenderFailed(f"Could not parse the message ({type(error).__name__})")
