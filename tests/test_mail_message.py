@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from popui.mail.message import NOTICE_HTML, NOTICE_RAW, ParsedMessage, parse_message
+from popui.mail.message import NOTICE_HTML, NOTICE_TOO_DEEP, ParsedMessage, parse_message
 from popui.mail.sanitize import is_clean_block, is_clean_line
 
 MIXED = b"""From: =?utf-8?q?J=C3=B6rg?= <j@example.de>
@@ -110,7 +110,7 @@ def test_moderate_nesting_parses_normally() -> None:
 def test_absurd_nesting_falls_back_with_a_notice(capfd: pytest.CaptureFixture[str]) -> None:
     p = parse_message(_nested(1500))
     assert p.summary.subject == "deep"
-    assert p.notices == (NOTICE_RAW,)
+    assert p.notices == (NOTICE_TOO_DEEP,)
     assert "deep text" in p.text
     check_clean(p)
     assert capfd.readouterr() == ("", "")
@@ -120,11 +120,11 @@ def test_stdlib_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
     import popui.mail.message as message
 
     def broken(raw: bytes) -> None:
-        raise RecursionError
+        raise ValueError("mail-parser bug")
 
     monkeypatch.setattr(message.mailparser, "parse_from_bytes", broken)
     p = parse_message(MIXED)
-    assert p.notices == ("Parsed with the fallback parser: the message is nested too deeply",)
+    assert p.notices == ("Parsed with the fallback parser: mail-parser failed (ValueError)",)
     assert p.text == "Grüße ␛]52;c;cm0gLXJmIH4=␇\n"
     [att] = p.attachments
     assert (att.safe_filename, att.data()) == ("passwd", b"%PDF-1.4\n")

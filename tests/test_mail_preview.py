@@ -110,9 +110,9 @@ def test_cut_before_the_first_boundary() -> None:
     assert (p.body_lines, p.notice) == ((), NOTICE_NO_TEXT)
 
 
-def test_missing_boundary_parameter() -> None:
+def test_missing_boundary_parameter_shows_the_body_as_text() -> None:
     p = parse_preview(b"Content-Type: multipart/mixed\n\n--x\n\ntext\n")
-    assert p.notice == NOTICE_NO_TEXT
+    assert (p.body_lines, p.notice) == (("--x", "", "text"), None)
 
 
 def test_charset_comes_from_the_part() -> None:
@@ -125,6 +125,7 @@ def test_headers_only_and_empty() -> None:
     assert parse_preview(b"Subject: only\r\n\r\n").body_lines == ()
     assert parse_preview(b"Subject: only\r\n\r\n").summary.subject == "only"
     assert parse_preview(b"").body_lines == ()
+    assert parse_preview(b"").text_source == "none"
 
 
 def test_terminal_control_in_body_is_neutralised() -> None:

@@ -1,8 +1,10 @@
 """The full view: a whole message (``RETR``) parsed for reading, attachments and source.
 
-mail-parser does the MIME work; when it fails (for instance ``RecursionError`` on absurd
-nesting) the stdlib ``email`` package tries, and last the raw text is shown. Each fallback adds
-a notice for the user. Headers and the summary come from the same lenient code as list rows.
+mail-parser parses the MIME tree; when it fails (``RecursionError`` on absurd nesting, say) the
+stdlib ``email`` package tries, and last the raw text is shown. Each fallback adds a notice.
+Text and attachments are then taken from the tree by the same code for both parsers: mail-parser's
+own text is lossy for 7bit/8bit parts (ISO-2022-JP left undecoded, Latin-1 turned into U+FFFD).
+Headers and the summary come from the same lenient code as list rows.
 Never raises; prints and logs nothing (mail-parser's log lines would quote raw header bytes).
 """
 
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 
 import mailparser
+from mailparser.exceptions import MailParserRecursionError
 
 from popui.mail.attachments import Attachment, fallback_name, safe_filename
 from popui.mail.decode import decode_bytes, decode_header_bytes, decode_words
@@ -34,6 +37,7 @@ KEEP_DECODED = 1 << 20
 NOTICE_HTML = "HTML part shown as text"
 NOTICE_FALLBACK = "Parsed with the fallback parser: {}"
 NOTICE_RAW = "Shown as raw text: the message could not be parsed"
+NOTICE_TOO_DEEP = "Shown as raw text: the message is nested too deeply to parse"
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,11 @@ def _leaves(message: Message) -> list[tuple[Message, bool]]:
             if isinstance(children, list):
                 stack.extend(reversed(children))
             continue
-        is_text = part.get_content_type() in ("text/plain", "text/html")
+        # A multipart left unsplit (no or unused boundary) is shown as text.
+        is_text = part.get_content_maintype() == "multipart" or part.get_content_type() in (
+            "text/plain",
+            "text/html",
+        )
         is_attachment = bool(_filename(part)) or disposition == "attachment" or not is_text
         leaves.append((part, is_attachment))
     return leaves
@@ -138,26 +146,18 @@ def _attachments(raw: bytes, message: Message) -> list[Attachment]:
     return found
 
 
-def _with_mailparser(raw: bytes) -> _Body:
+def _mailparser_tree(raw: bytes) -> Message:
     parsed = mailparser.parse_from_bytes(raw)
-    attachments = _attachments(raw, parsed.message) if parsed.message is not None else []
-    return _Body(list(parsed.text_plain), list(parsed.text_html), attachments)
+    return parsed.message if parsed.message is not None else Message()
 
 
-def _with_stdlib(raw: bytes) -> _Body:
-    message = _std_message(raw)
+def _body(raw: bytes, message: Message) -> _Body:
     body = _Body(attachments=_attachments(raw, message))
     for part, is_attachment in _leaves(message):
         if not is_attachment:
             text = decode_bytes(_data(part), part.get_content_charset())
-            (body.plain if part.get_content_subtype() == "plain" else body.html).append(text)
+            (body.html if part.get_content_type() == "text/html" else body.plain).append(text)
     return body
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, RecursionError) or "Recursion" in type(exc).__name__:
-        return "the message is nested too deeply"
-    return f"mail-parser failed ({type(exc).__name__})"
 
 
 def parse_message(raw: bytes) -> ParsedMessage:
@@ -171,11 +171,14 @@ def parse_message(raw: bytes) -> ParsedMessage:
     notices: list[str] = []
     body: _Body | None = None
     try:
-        body = _with_mailparser(raw)
-    except Exception as exc:  # RecursionError and mail-parser's own errors included
+        body = _body(raw, _mailparser_tree(raw))
+    except (RecursionError, MailParserRecursionError):
+        # mail-parser's recursion is the stdlib parser's: that fallback would fail the same way.
+        notices.append(NOTICE_TOO_DEEP)
+    except Exception as exc:
         try:
-            body = _with_stdlib(raw)
-            notices.append(NOTICE_FALLBACK.format(_describe(exc)))
+            body = _body(raw, _std_message(raw))
+            notices.append(NOTICE_FALLBACK.format(f"mail-parser failed ({type(exc).__name__})"))
         except Exception:
             notices.append(NOTICE_RAW)
     if body is None:

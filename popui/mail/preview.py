@@ -93,7 +93,9 @@ class _Scan:
         disposition = values.get("content-disposition", b"").split(b";", 1)[0].strip().lower()
         if ctype.startswith("multipart/"):
             boundary = content_param(ctype_value, _BOUNDARY)
-            if not boundary or depth >= MAX_DEPTH:
+            if not boundary:  # cannot be split: shown as text, as the full view does
+                return _Leaf("text/plain", b"", "", body)
+            if depth >= MAX_DEPTH:
                 return None
             leaves = []
             for part in _parts(body, boundary.encode("latin-1")):
@@ -145,6 +147,8 @@ def parse_preview(data: bytes, *, complete: bool = False, max_lines: int = 500) 
     lines = clean_block(text).split("\n", max_lines)[:max_lines]
     while lines and not lines[-1].strip():
         lines.pop()
+    if not lines:
+        return Preview(summary, (), "none", None)
     if leaf.content_type == "text/html":
         return Preview(summary, tuple(lines), "html", NOTICE_HTML)
     return Preview(summary, tuple(lines), "plain", None)
