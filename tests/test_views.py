@@ -411,7 +411,7 @@ async def test_preview_pane_parses_big_previews_off_the_ui_thread() -> None:
 
 async def open_view(pilot: Any, app: HostApp, raw: bytes, uid: str = "u1") -> MessageView:
     """Push a MessageView, feed it progress and the message, wait until it is shown."""
-    view = MessageView(uid, len(raw), title="the subject")
+    view = MessageView(uid, len(raw), subject="the subject")
     app.push_collect(view)
     await pilot.pause()
     assert view.show_progress(RetrieveProgress(uid, len(raw) // 2, len(raw)))
@@ -419,7 +419,8 @@ async def open_view(pilot: Any, app: HostApp, raw: bytes, uid: str = "u1") -> Me
     await pilot.pause()
     assert "Retrieving the subject" in screen_text(app)
     assert view.query_one(ProgressBar).percentage == pytest.approx(0.5, abs=0.01)
-    assert view.show_message(MessageRetrieved(uid, raw))
+    assert not view.session_event(MessageRetrieved("other", b"x"))
+    assert view.session_event(MessageRetrieved(uid, raw))
     await app.workers.wait_for_complete()
     await wait_until(pilot, lambda: view.rendered is not None)
     await pilot.pause()

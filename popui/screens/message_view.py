@@ -31,7 +31,7 @@ from textual.worker import get_current_worker
 
 from popui.mail.attachments import save_all, save_attachment, save_eml
 from popui.mail.message import ParsedMessage, parse_message
-from popui.pop3.events import MessageRetrieved, RetrieveFailed, RetrieveProgress
+from popui.pop3.events import Event, MessageRetrieved, RetrieveFailed, RetrieveProgress
 from popui.rows import human_size
 from popui.widgets.preview import header_lines
 from popui.widgets.safe_text import clean_block, clean_line, safe_field, safe_line
@@ -173,12 +173,12 @@ class MessageView(Screen[None]):
             super().__init__()
             self.error = error
 
-    def __init__(self, uid: str, size: int, title: str = "") -> None:
-        """``size`` is the LIST size (for progress); ``title`` (untrusted) shows while loading."""
+    def __init__(self, uid: str, size: int, subject: str = "") -> None:
+        """``size`` is the LIST size (for progress); ``subject`` (untrusted) shows while loading."""
         super().__init__()
         self.uid = uid
         self.list_size = size
-        self.loading_title = title
+        self.loading_subject = subject
         self.rendered: Rendered | None = None
         self.all_headers = False
         self.raw_mode = False
@@ -196,7 +196,7 @@ class MessageView(Screen[None]):
             yield Static(
                 Content.assemble(
                     "Retrieving ",
-                    safe_line(self.loading_title or "message"),
+                    safe_line(self.loading_subject or "message"),
                     f" ({human_size(self.list_size)}) …",
                 ),
                 id="mv-loading-label",
@@ -213,6 +213,16 @@ class MessageView(Screen[None]):
         self.query_one("#mv-attachments").display = False
 
     # --- engine events ---------------------------------------------------------------------
+
+    def session_event(self, event: Event) -> bool:
+        """Dispatch an engine event; True when it was for this view."""
+        if isinstance(event, RetrieveProgress):
+            return self.show_progress(event)
+        if isinstance(event, MessageRetrieved):
+            return self.show_message(event)
+        if isinstance(event, RetrieveFailed):
+            return self.show_failure(event)
+        return False
 
     def show_progress(self, event: RetrieveProgress) -> bool:
         if event.uid != self.uid:
