@@ -145,11 +145,19 @@ def test_big_attachment_is_decoded_on_demand() -> None:
 
 
 def test_mailparser_logs_nothing(capfd: pytest.CaptureFixture[str]) -> None:
-    logging.basicConfig(level=logging.DEBUG, force=True)  # an app that turns logging on
+    root = logging.getLogger()
+    handler = logging.StreamHandler()  # an app that turns logging on, to stderr
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
     try:
+        logging.getLogger("popui.test").warning("visible")
+        assert "visible" in capfd.readouterr().err  # the set-up does show log lines
         raw = b"Subject: \xff\xfe\x1b[2J\nContent-Type: text/weird; charset=nonsense\n\n\xff\xfe"
         parse_message(raw)
         parse_message(MIXED)
+        parse_message(b"Content-Type: multipart/mixed; boundary=b\n\n--b\n\nx\n--b--\nepilogue")
     finally:
-        logging.basicConfig(level=logging.WARNING, force=True)
+        root.removeHandler(handler)
+        root.setLevel(old_level)
     assert capfd.readouterr() == ("", "")

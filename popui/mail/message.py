@@ -30,6 +30,7 @@ from popui.mail.sanitize import clean_block, clean_line
 _mailparser_log = logging.getLogger("mailparser")
 _mailparser_log.addHandler(logging.NullHandler())
 _mailparser_log.propagate = False
+_mailparser_log.setLevel(logging.CRITICAL + 1)  # no records built at all
 
 #: Attachments up to this size are kept decoded; bigger ones are decoded again when asked for.
 KEEP_DECODED = 1 << 20
