@@ -142,7 +142,7 @@ class MessageView(Screen[None]):
         & #mv-loading { height: auto; padding: 1 1; }
         & #mv-loading ProgressBar { margin-top: 1; }
         & #mv-body { height: 1fr; padding: 0 1; }
-        & #mv-attachments { height: auto; max-height: 8; border-top: solid $primary; }
+        & #mv-attachments { height: auto; max-height: 8; border: round $primary; }
         &.-error #mv-notice { color: $error; }
     }
     """
@@ -288,6 +288,7 @@ class MessageView(Screen[None]):
             for a in parsed.attachments
         )
         attachments.display = bool(parsed.attachments)
+        attachments.border_title = f"Attachments ({len(parsed.attachments)}): s save, S save all"
         if parsed.attachments:
             attachments.highlighted = 0
         self.query_one("#mv-body", Log).focus()
