@@ -1,0 +1,28 @@
+"""Textual messages carrying the engine's plain-data events to the UI thread.
+
+The session thread calls the app's callback; the callback only builds one of these and
+``post_message``s it (thread-safe). Header blocks are parsed there too, off the UI thread.
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from popui.mail.headers import HeaderSummary
+from popui.pop3.events import Event
+
+
+class SessionEvent(Message):
+    """One engine event (``popui.pop3.events``), in the order the engine reported them."""
+
+    def __init__(
+        self, event: Event, summaries: tuple[tuple[str, HeaderSummary], ...] = ()
+    ) -> None:
+        super().__init__()
+        self.event = event
+        self.summaries = summaries
+        """For ``HeadersFetched``: each header block already parsed, same order."""
+
+    def __repr__(self) -> str:
+        return f"SessionEvent({type(self.event).__name__})"
+

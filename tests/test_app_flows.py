@@ -1,0 +1,225 @@
+"""The real app, driven with Pilot, against the private Dovecot: what the user sees and what
+the server's Maildir looks like afterwards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app_support import run_async, wait_until
+from engine_support import dovecot_account
+from maildir import as_bytes, make_message
+from textual.pilot import Pilot
+
+from popui.app import PopuiApp
+from popui.credentials import StaticSecret
+from popui.rows import human_size
+from popui.screens.confirm import ConfirmCommit, QuitDialog
+from popui.screens.message_view import MessageView
+from popui.themes import shipped_themes_dir
+
+
+def make_app(mailbox, tmp_path: Path, **kwargs) -> PopuiApp:
+    return PopuiApp(
+        account=dovecot_account(mailbox, port="tls"),
+        secrets=StaticSecret(mailbox.password),
+        state_folder=tmp_path / "state",
+        theme_dirs=[shipped_themes_dir()],
+        **kwargs,
+    )
+
+
+async def loaded(pilot: Pilot, app: PopuiApp, count: int) -> None:
+    def done() -> bool:
+        status = app.main.status.status
+        return status.state == "connected" and status.total == count == status.loaded
+
+    await wait_until(pilot, done, what=f"{count} rows with headers")
+
+
+def screen_text(app: PopuiApp) -> str:
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def until_preview_of(pilot: Pilot, app: PopuiApp, uid: str) -> None:
+    pane = app.main.preview
+    await wait_until(pilot, lambda: pane.uid == uid and pane.preview is not None,
+                     what=f"preview of {uid}")
+
+
+@run_async
+async def test_list_shows_subjects_and_sizes(mailbox, tmp_path: Path) -> None:
+    messages = mailbox.fill(5)
+    app = make_app(mailbox, tmp_path)
+    async with app.run_test(size=(150, 30)) as pilot:
+        await loaded(pilot, app, 5)
+        rows = app.main.message_list.view
+        # Newest first: the fixture dates messages one minute apart, in order.
+        assert [row.subject for row in rows] == [f"Test message {i:05d}" for i in range(4, -1, -1)]
+        sizes = {f"Test message {i:05d}": len(as_bytes(m)) for i, m in enumerate(messages)}
+        assert {row.subject: row.size for row in rows} == sizes
+        text = screen_text(app)
+        for row in rows:
+            assert row.subject in text
+        assert human_size(rows[0].size) in text
+        assert "5 messages" in text
+
+
+@run_async
+async def test_previews_leave_every_message_unseen(mailbox, tmp_path: Path) -> None:
+    mailbox.fill(5)
+    app = make_app(mailbox, tmp_path)
+    async with app.run_test(size=(150, 30)) as pilot:
+        await loaded(pilot, app, 5)
+        for index, row in enumerate(list(app.main.message_list.view)):
+            if index:
+                await pilot.press("j")
+            await until_preview_of(pilot, app, row.uid)
+            assert f"Line 4 of message {row.number - 1}." in screen_text(app)
+        await pilot.press("q")  # nothing marked: quits at once
+    assert app.session is None
+    assert len(mailbox.maildir.files()) == 5
+    assert mailbox.maildir.seen_files() == []
+
+
+@run_async
+async def test_opening_one_message_marks_only_it_seen(mailbox, tmp_path: Path) -> None:
+    mailbox.fill(5)
+    app = make_app(mailbox, tmp_path)
+    async with app.run_test(size=(150, 30)) as pilot:
+        await loaded(pilot, app, 5)
+        await pilot.press("j", "j")  # the third newest: message 2
+        row = app.main.message_list.current
+        assert row is not None and row.subject == "Test message 00002"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, MessageView)
+                         and app.screen.message is not None, what="full view")
+        assert "Line 4 of message 2." in "\n".join(app.screen.query_one("#mv-body").lines)
+        assert row.opened
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is app.main, what="back to the list")
+        await pilot.press("q")
+    assert mailbox.maildir.seen_message_ids() == {"<msg-00002@popui.test>"}
+    # Remembered locally as opened: a new run shows it so without fetching it again.
+    app2 = make_app(mailbox, tmp_path)
+    async with app2.run_test(size=(150, 30)) as pilot:
+        await loaded(pilot, app2, 5)
+        opened = {r.subject for r in app2.main.message_list.view if r.opened}
+        assert opened == {"Test message 00002"}
+
+
+@run_async
+async def test_mark_two_and_commit_deletes_exactly_those(mailbox, tmp_path: Path) -> None:
+    mailbox.fill(5)
+    app = make_app(mailbox, tmp_path, debug_level=1)
+    async with app.run_test(size=(150, 30)) as pilot:
+        await loaded(pilot, app, 5)
+        await pilot.press("d", "d")
+        assert len(app.marks) == 2
+        assert "2 marked" in screen_text(app)
+        await pilot.press("dollar_sign")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmCommit), what="dialog")
+        assert "Test message 00004" in screen_text(app)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: len(app.main.message_list.view) == 3
+                         and app.main.status.status.state == "connected", what="relisting")
+        assert len(app.marks) == 0
+        assert [r.subject for r in app.main.message_list.view] == [
+            "Test message 00002", "Test message 00001", "Test message 00000"]
+        await pilot.press("q")
+    assert mailbox.maildir.message_ids() == {f"<msg-{i:05d}@popui.test>" for i in (0, 1, 2)}
+    assert mailbox.maildir.seen_files() == []
+
+
+@run_async
+async def test_quit_without_deleting_sends_no_dele(mailbox, tmp_path: Path) -> None:
+    mailbox.fill(4)
+    app = make_app(mailbox, tmp_path, debug_level=1)
+    async with app.run_test(size=(150, 30)) as pilot:
+        await loaded(pilot, app, 4)
+        await pilot.press("d", "d", "d")
+        await pilot.press("q")
+        await wait_until(pilot, lambda: isinstance(app.screen, QuitDialog), what="quit dialog")
+        await pilot.press("d")  # quit without deleting
+        await wait_until(pilot, lambda: app.session is None, what="session stopped")
+    assert len(mailbox.maildir.files()) == 4
+    commands = [line.text.upper() for line in app.protocol_log.lines() if line.direction == ">"]
+    assert any(c.startswith("QUIT") for c in commands)
+    assert not any(c.startswith("DELE") for c in commands)
+
+
+@run_async
+async def test_ctrl_c_quits_without_deleting(mailbox, tmp_path: Path) -> None:
+    mailbox.fill(3)
+    app = make_app(mailbox, tmp_path, debug_level=1)
+    async with app.run_test(size=(150, 30)) as pilot:
+        await loaded(pilot, app, 3)
+        await pilot.press("d", "d", "d", "ctrl+c")
+        await wait_until(pilot, lambda: app.session is None, what="session stopped")
+    assert len(mailbox.maildir.files()) == 3
+    assert not any(line.text.upper().startswith("DELE") for line in app.protocol_log.lines())
+
+
+@run_async
+async def test_filter_then_mark_shown_marks_exactly_the_matches(mailbox, tmp_path: Path) -> None:
+    subjects = ["Invoice March", "Lunch", "invoice April", "Holiday photos", "Re: INVOICE"]
+    mailbox.maildir.deliver_many([make_message(i, subject=s) for i, s in enumerate(subjects)])
+    big = make_message(9, subject="Scan", body_lines=3000)
+    mailbox.maildir.deliver(big)
+    app = make_app(mailbox, tmp_path)
+    async with app.run_test(size=(150, 30)) as pilot:
+        await loaded(pilot, app, 6)
+        await pilot.press("slash", *"invoice", "enter")
+        await wait_until(pilot, lambda: app.main.message_list.query == "invoice", what="filter")
+        await pilot.press("D")
+        marked = {app.main.message_list.row(uid).subject for uid in app.marks.snapshot()}
+        assert marked == {"Invoice March", "invoice April", "Re: INVOICE"}
+        # By size: one filter away.
+        await pilot.press("U", "slash", "ctrl+u", *">50k", "enter")
+        await wait_until(pilot, lambda: app.main.message_list.query == ">50k", what="size filter")
+        await pilot.press("D")
+        marked = {app.main.message_list.row(uid).subject for uid in app.marks.snapshot()}
+        assert marked == {"Scan"}
+        await pilot.press("escape")  # clears the filter, keeps the marks
+        assert len(app.main.message_list.view) == 6 and len(app.marks) == 1
+        await pilot.press("q")
+        await wait_until(pilot, lambda: isinstance(app.screen, QuitDialog), what="quit dialog")
+        await pilot.press("d")
+    assert len(mailbox.maildir.files()) == 6
+
+
+HOSTILE_SUBJECT = "[@click=app.quit]x[/] [b]bold \x1b]52;c;cHduZWQ=\x07 \x1b[2J \u202eevil"
+
+
+@run_async
+async def test_hostile_subject_is_shown_literally_and_runs_nothing(
+    mailbox, tmp_path: Path
+) -> None:
+    raw = (
+        b"From: [red]Mallory <mallory@evil.test>\r\n"
+        b"To: user@popui.test\r\n"
+        b"Subject: " + HOSTILE_SUBJECT.encode("utf-8") + b"\r\n"
+        b"Date: Mon, 03 Mar 2025 10:00:00 +0000\r\n"
+        b"Message-ID: <hostile@evil.test>\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n"
+        b"\r\n"
+        b"[@click=app.quit]body link[/]\r\n"
+    )
+    mailbox.maildir.deliver(raw)
+    app = make_app(mailbox, tmp_path)
+    async with app.run_test(size=(150, 30)) as pilot:
+        await loaded(pilot, app, 1)
+        await until_preview_of(pilot, app, app.main.message_list.view[0].uid)
+        text = screen_text(app)
+        assert "[@click=app.quit]x[/] [b]bold" in text  # in the list and the preview
+        assert "[red]Mallory" in text
+        assert "[@click=app.quit]body link[/]" in text
+        for bad in ("\x1b", "\x07", "\u202e"):
+            assert bad not in text
+            assert bad not in app.export_screenshot()
+        # Clicking the subject, in the list and in the preview, runs no action.
+        await pilot.click("#messages", offset=(40, 0))
+        await pilot.click("#preview", offset=(20, 4))
+        await pilot.click("#preview", offset=(5, 6))
+        await pilot.pause()
+        assert app.is_running and app.screen is app.main
+        await pilot.press("q")
