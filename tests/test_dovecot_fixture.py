@@ -252,3 +252,15 @@ def test_apop_works_with_the_greeting_timestamp(mailbox: MailUser) -> None:
     with pytest.raises(poplib.error_proto):
         pop.apop(mailbox.name, "not-" + mailbox.password)
     pop.close()
+
+
+def test_server_log_shows_no_errors(dovecot: DovecotServer, mailbox: MailUser) -> None:
+    """Permission or config mistakes (chroot, sockets, Maildir ownership) show up as errors."""
+    mailbox.fill(1)
+    login(mailbox).quit()
+    problems = [
+        line
+        for line in dovecot.log_text().splitlines()
+        if re.search(r"\b(Error|Fatal|Panic|Warning):", line)
+    ]
+    assert problems == []
