@@ -131,6 +131,7 @@ def test_commit_deletes_exactly_the_marked_messages(mailbox) -> None:
         assert set(done.deleted) == doomed and done.missing == ()
         relisted = rec.wait(ev.Listing)
         assert {m.uid for m in relisted.messages} == {m.uid for m in listing.messages} - doomed
+        assert relisted.vanished == ()  # deleted on purpose is not "vanished"
         assert len(session.marks) == 0
     finally:
         session.stop()

@@ -468,6 +468,8 @@ class Pop3Session:
         self._client = None
         freed = sum(by_uid[u].size for u in acked)
         self.marks.discard(uids)
+        # what we deleted did not "vanish": keep it out of the next listing's report
+        self._messages = tuple(m for m in self._messages if m.uid not in set(uids))
         self._emit(ev.CommitDone(
             tuple(acked), missing,
             f"The server confirmed deleting {len(acked)} message"
