@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import os
 import ssl
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from dovecot import DovecotServer, MailUser, find_dovecot
+
+# bench/ holds tools the tests use too (e.g. ``from latency_proxy import LatencyProxy``).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 
 @pytest.fixture(scope="session")
