@@ -137,21 +137,16 @@ def effective_keys(command: Command, keymap: Mapping[str, str]) -> list[str]:
     return [key.strip() for key in keymap.get(command.id, command.keys).split(",") if key.strip()]
 
 
-def help_markdown(
+def help_rows(
     keymap: Mapping[str, str], key_display: Callable[[str], str], commands: Iterable[Command]
-) -> str:
-    """The help text: one table per group with the keys in effect."""
-    out: list[str] = []
-    group = None
-    for command in commands:
-        if command.group != group:
-            group = command.group
-            out += ["", f"## {group}", "", "| Keys | Command | |", "|---|---|---|"]
-        keys = ", ".join(f"`{_md_escape(key_display(key))}`" for key in effective_keys(
-            command, keymap))
-        out.append(f"| {keys} | {command.title} | {command.help} |")
-    return "\n".join(out).strip() + "\n"
-
-
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("`", "'")
+) -> list[tuple[str, str, str, str]]:
+    """``(group, keys in effect, title, help)`` for each command, for the help screen."""
+    return [
+        (
+            command.group,
+            ", ".join(key_display(key) for key in effective_keys(command, keymap)),
+            command.title,
+            command.help,
+        )
+        for command in commands
+    ]

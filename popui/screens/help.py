@@ -4,36 +4,59 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from rich.cells import set_cell_size
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
-from popui.commands import ALL_COMMANDS, help_markdown
+from popui.commands import ALL_COMMANDS, help_rows
 
-INTRO = """\
-# popui keys
+INTRO = (
+    "Previewing (the pane, p) uses TOP and never marks a message seen; opening one (Enter) "
+    "uses RETR, which does. Marks stay in popui until you commit ($): quitting without "
+    "committing deletes nothing, and Ctrl+C never deletes."
+)
 
-Previewing (the pane, `p`) uses `TOP` and never marks a message seen; opening one (`Enter`)
-uses `RETR`, which does. Marks stay in popui until you commit (`$`); quitting without
-committing deletes nothing, and `Ctrl+C` never deletes.
-"""
+
+def help_content(rows: list[tuple[str, str, str, str]]) -> Content:
+    """Groups of ``keys  title  help`` lines (all our own text)."""
+    keys_width = max(len(keys) for _, keys, _, _ in rows) + 2
+    title_width = max(len(title) for _, _, title, _ in rows) + 2
+    parts: list[Content] = []
+    group = None
+    for row_group, keys, title, text in rows:
+        if row_group != group:
+            if group is not None:
+                parts.append(Content(""))
+            group = row_group
+            parts.append(Content.styled(group, "bold $primary"))
+        parts.append(Content.assemble(
+            (set_cell_size(keys, keys_width), "bold $accent"),
+            set_cell_size(title, title_width),
+            (text, "$text-muted"),
+        ))
+    return Content("\n").join(parts)
 
 
 class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen {
         align: center middle;
-        & > VerticalScroll {
-            width: 100;
+        & > Vertical {
+            width: 110;
             max-width: 95%;
             height: 90%;
             border: thick $primary;
             background: $surface;
             padding: 0 1;
         }
-        & .hint { color: $text-muted; dock: bottom; height: 1; padding: 0 1; }
+        & .title { text-style: bold; margin-bottom: 1; }
+        & .intro { margin-bottom: 1; }
+        & VerticalScroll { height: 1fr; }
+        & .hint { color: $text-muted; margin-top: 1; }
     }
     """
     BINDINGS = [
@@ -48,10 +71,14 @@ class HelpScreen(ModalScreen[None]):
         def display(key: str) -> str:
             return self.app.get_key_display(Binding(key, ""))
 
-        with VerticalScroll():
-            yield Markdown(INTRO + "\n" + help_markdown(self.keymap, display, ALL_COMMANDS))
-        yield Static("Esc closes · keys can be changed in the config file ([ui.keymap])",
-                     classes="hint", markup=False)
+        rows = help_rows(self.keymap, display, ALL_COMMANDS)
+        with Vertical():
+            yield Static("popui keys", classes="title", markup=False)
+            yield Static(INTRO, classes="intro", markup=False)
+            with VerticalScroll():
+                yield Static(help_content(rows), id="help-keys")
+            yield Static("Esc closes · keys can be changed in the config file ([ui.keymap])",
+                         classes="hint", markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

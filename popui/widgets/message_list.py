@@ -357,7 +357,7 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
         date = max(10, len(self.full_date_format.replace("%Y", "2000")))
         # flags(2) + gaps(5) + attachment(1) + size(6)
         fixed = 2 + number + date + 1 + 6 + 6
-        sender = max(8, min(26, (width - fixed) // 4))
+        sender = max(8, min(26, (width - fixed) // 3))
         subject = max(1, width - fixed - sender)
         return _Columns(number, date, sender, subject)
 

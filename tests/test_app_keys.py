@@ -1,0 +1,146 @@
+"""The app on the embedded demo server: keymap, help, palette, themes, login prompt."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from app_support import run_async, wait_until
+from textual.pilot import Pilot
+from textual.widgets import Checkbox, Input
+
+from popui.app import PopuiApp
+from popui.config import Settings, UiSettings, load_settings
+from popui.credentials import StaticSecret
+from popui.demo import DEMO_PASSWORD, DemoServer, start_demo_server
+from popui.screens.help import HelpScreen
+from popui.screens.password_prompt import PasswordPrompt
+from popui.themes import shipped_themes_dir
+
+
+@pytest.fixture
+def demo() -> Iterator[DemoServer]:
+    server = start_demo_server(20)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class RecordingSecrets:
+    """A secret source that has no stored password and records what it is asked to keep."""
+
+    def __init__(self, password: str | None = None) -> None:
+        self.password = password
+        self.remembered: list[str] = []
+
+    def get_password(self) -> str | None:
+        return self.password
+
+    def get_oauth_token(self) -> str | None:
+        return None
+
+    def remember(self, password: str) -> str | None:
+        self.remembered.append(password)
+        return None
+
+    def forget(self) -> bool:
+        return False
+
+    def keyring_status(self) -> str | None:
+        return None
+
+
+def demo_app(server: DemoServer, secrets=None, **kwargs) -> PopuiApp:
+    return PopuiApp(
+        account=server.account(),
+        secrets=secrets if secrets is not None else StaticSecret(DEMO_PASSWORD),
+        state_folder=False,
+        theme_dirs=[shipped_themes_dir()],
+        **kwargs,
+    )
+
+
+async def listed(pilot: Pilot, app: PopuiApp, count: int = 20) -> None:
+    await wait_until(pilot, lambda: app.main.status.status.total == count
+                     and app.main.status.status.state == "connected", what="listing")
+
+
+@run_async
+async def test_keymap_from_config_rebinds_and_help_shows_it(demo: DemoServer) -> None:
+    settings = Settings(ui=UiSettings(keymap={"mark": "x", "nonsense": "y"}))
+    app = demo_app(demo, settings=settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(pilot, app)
+        await pilot.press("d")
+        assert len(app.marks) == 0  # d is no longer "mark"
+        await pilot.press("x")
+        assert len(app.marks) == 1
+        assert any("nonsense" in n.message for n in app._notifications)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        help_text = str(app.screen.query_one("#help-keys").render())
+        mark_line = next(line for line in help_text.splitlines() if " Mark " in line)
+        assert mark_line.split()[0] == "x"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is app.main, what="help closed")
+        await pilot.press("q")
+
+
+@run_async
+async def test_palette_offers_every_main_command(demo: DemoServer) -> None:
+    app = demo_app(demo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(pilot, app)
+        titles = {command.title for command in app.get_system_commands(app.main)}
+        assert {"Mark", "Commit", "Filter", "Protocol log", "Server info", "Help"} <= titles
+        mark = next(c for c in app.get_system_commands(app.main) if c.title == "Mark")
+        await mark.callback()
+        assert len(app.marks) == 1
+        await pilot.press("q")
+
+
+@run_async
+async def test_theme_choice_is_saved_to_the_config(demo: DemoServer, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[ui]\ntheme = "popui-dark"\n')
+    app = demo_app(demo, settings=load_settings(config), config_path=config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(pilot, app)
+        assert app.theme == "popui-dark"
+        assert app.get_css_variables()["mail-marked"] == "#D08770"
+        app.theme = "popui-high-contrast"
+        await wait_until(pilot, lambda: load_settings(config).ui.theme == "popui-high-contrast",
+                         what="theme saved")
+        await pilot.press("q")
+
+
+@run_async
+async def test_wrong_password_prompts_again_and_remembers_on_success(
+    demo: DemoServer,
+) -> None:
+    secrets = RecordingSecrets(password="wrong")
+    app = demo_app(demo, secrets=secrets)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, PasswordPrompt), what="prompt")
+        assert app.screen.query("#message")  # says why it asks again
+        app.screen.query_one("#remember", Checkbox).value = True
+        app.screen.query_one("#password", Input).value = DEMO_PASSWORD
+        await pilot.press("enter")
+        await listed(pilot, app)
+        await wait_until(pilot, lambda: secrets.remembered == [DEMO_PASSWORD], what="remember")
+        await pilot.press("q")
+
+
+@run_async
+async def test_cancelled_prompt_leaves_the_app_usable_offline(demo: DemoServer) -> None:
+    app = demo_app(demo, secrets=RecordingSecrets(password=None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, PasswordPrompt), what="prompt")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is app.main, what="back to main")
+        assert app.session is None
+        assert app.main.status.status.state == "offline"
+        await pilot.press("q")
+    assert app.return_code in (0, None)
