@@ -79,3 +79,12 @@ def test_keymap_and_help_show_the_keys_in_effect() -> None:
     assert ("Delete", "CTRL+D", "Commit", commit_help) in rows
     assert ("Move", "J, DOWN", "Next", "Move to the next message.") in rows
     assert len(rows) == len(ALL_COMMANDS)
+
+
+def test_readme_keys_section_lists_every_command() -> None:
+    text = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = text.split("<!-- section: keys -->")[1].split("<!-- section:")[0]
+    for command in ALL_COMMANDS:
+        assert f"| {command.title} | `{command.id}` | {command.help} |" in section, command.id
+    for name in ("popui-dark", "popui-light", "popui-high-contrast", *MAIL_VARIABLES):
+        assert name in section
