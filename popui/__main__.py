@@ -24,14 +24,14 @@ _AD_HOC = ("host", "port", "user", "security", "auth", "ca_file", "password_comm
 
 def run_app(
     *, settings: Settings, account: Account | None, secrets: Secrets | None, debug_level: int,
-    log_file: Path | None, config_path: Path,
+    log_file: Path | None, config_path: Path, keep_state: bool = True,
 ) -> int:
     """Start the TUI (the one place tests patch to stop short of it)."""
     from popui.app import PopuiApp
 
     app = PopuiApp(
         settings=settings, account=account, secrets=secrets, debug_level=debug_level,
-        log_file=log_file, config_path=config_path,
+        log_file=log_file, config_path=config_path, state_folder=keep_state,
     )
     app.run()
     return app.return_code or 0
@@ -90,6 +90,7 @@ def run_demo(args: argparse.Namespace, settings: Settings, config_path: Path) ->
         return run_app(
             settings=settings, account=server.account(), secrets=StaticSecret(server.password),
             debug_level=args.debug_level, log_file=_path(args.log_file), config_path=config_path,
+            keep_state=False,  # a new port each run: nothing worth remembering
         )
     finally:
         server.stop()
