@@ -103,7 +103,14 @@ class MailUser:
 class DovecotServer:
     """Start with ``with DovecotServer() as server:`` (or ``start()``/``stop()``)."""
 
-    def __init__(self, *, binary: str | None = None, start_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        *,
+        binary: str | None = None,
+        start_timeout: float = 30.0,
+        parent: str | None = None,
+    ) -> None:
+        """``parent``: folder for the server's temporary directory (default: TMPDIR)."""
         found = binary or find_dovecot()
         if not found:
             raise DovecotUnavailable(
@@ -111,6 +118,7 @@ class DovecotServer:
             )
         self.binary = found
         self.start_timeout = start_timeout
+        self.parent = parent
         self.host = HOST
         self.port_stls = self.port_tls = self.port_plain = 0
         self.users: dict[str, MailUser] = {}
@@ -169,7 +177,7 @@ class DovecotServer:
         self.stop()
 
     def start(self) -> None:
-        self._root = Path(tempfile.mkdtemp(prefix="popui-dovecot-"))
+        self._root = Path(tempfile.mkdtemp(prefix="popui-dovecot-", dir=self.parent))
         try:
             self.root.chmod(0o755)
             _check_searchable(self.root)

@@ -67,8 +67,12 @@ class Maildir:
             (self.path / sub).mkdir(mode=0o700, exist_ok=True)
             self._chown(self.path / sub)
 
+    @property
+    def _needs_chown(self) -> bool:
+        return os.geteuid() == 0 and (self.uid, self.gid) != (0, 0)
+
     def _chown(self, path: Path) -> None:
-        if os.geteuid() == 0 and (self.uid, self.gid) != (0, 0):
+        if self._needs_chown:
             os.chown(path, self.uid, self.gid)
 
     def deliver(
@@ -80,13 +84,21 @@ class Maildir:
         """
         data = as_bytes(msg)
         now = time.time()
+        # S= is the file size, W= the size with CRLF line ends (what POP3 LIST reports):
+        # Dovecot reads both from the name instead of opening the file.
+        vsize = len(data) + data.count(b"\n") - data.count(b"\r\n")
         base = (
             f"{int(now)}.M{int(now % 1 * 1e6)}P{os.getpid()}Q{next(_counter)}.{_HOST}"
-            f",S={len(data)}"
+            f",S={len(data)},W={vsize}"
         )
         tmp = self.path / "tmp" / base
-        tmp.write_bytes(data)
-        self._chown(tmp)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, data)
+            if self._needs_chown:
+                os.fchown(fd, self.uid, self.gid)
+        finally:
+            os.close(fd)
         if seen or folder == "cur":
             final = self.path / "cur" / f"{base}:2,{'S' if seen else ''}"
         else:
