@@ -105,7 +105,13 @@ class Pop3Client(poplib.POP3):
     def stls(self, context: ssl.SSLContext | None = None) -> bytes:  # type: ignore[override]
         if context is not None:
             self._context = context
-        resp = self._shortcmd("STLS")
+        try:
+            resp = self._shortcmd("STLS")
+        except ServerError as exc:
+            raise SecurityPolicyError(
+                f"{self.host} refused STLS{f' ({exc.server_text})' if exc.server_text else ''}, "
+                "and this account requires it: refusing to log in without encryption."
+            ) from None
         self.file.discard_buffer()  # nothing read before the handshake may be trusted
         self.sock = wrap_tls(self.sock, self._tls_context(), self.host)
         self.file = LineReader(self.sock, self.timeout)

@@ -29,19 +29,20 @@ def make_ssl_context(account: Account) -> ssl.SSLContext:
 def describe_tls_error(exc: BaseException, host: str) -> str:
     """A sentence for a failed handshake, naming the usual causes."""
     if isinstance(exc, ssl.SSLCertVerificationError):
-        reason = exc.verify_message or str(exc)
-        if "hostname" in reason.lower() or "doesn't match" in reason.lower():
+        reason = (exc.verify_message or str(exc)).rstrip(".")
+        trust = ("If you trust this server, set ca_file to its CA certificate in the account's "
+                 "configuration.")
+        if any(w in reason.lower() for w in ("hostname", "mismatch", "doesn't match")):
             why = f"the certificate is not valid for the name {host!r}"
+            trust = "Use a host name the certificate names, or ask the server's administrator."
         elif "expired" in reason.lower():
             why = "the server's certificate has expired"
+            trust = "The server's administrator must renew it."
         elif "self" in reason.lower() or "unable to get local issuer" in reason.lower():
             why = "the certificate is not signed by a trusted authority (self-signed?)"
         else:
             why = reason
-        return (
-            f"Refusing the connection to {host}: {why}. If you trust this server, set "
-            "ca_file to its CA certificate in the account's configuration."
-        )
+        return f"Refusing the connection to {host}: {why}. {trust}"
     return f"The TLS handshake with {host} failed: {exc}"
 
 
