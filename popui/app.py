@@ -208,6 +208,13 @@ class PopuiApp(App[None]):
 
     # -- the session -----------------------------------------------------------------------
 
+    def reconnect(self) -> None:
+        """Log in again after a cancelled prompt or a session that ended."""
+        if self.account is None:
+            self.choose_account()
+        else:
+            self.connect()
+
     def submit(self, request: Request) -> None:
         if self.session is not None:
             self.session.submit(request)

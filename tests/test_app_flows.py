@@ -223,3 +223,18 @@ async def test_hostile_subject_is_shown_literally_and_runs_nothing(
         await pilot.pause()
         assert app.is_running and app.screen is app.main
         await pilot.press("q")
+
+
+@run_async
+async def test_quit_with_commit_deletes_the_marked_and_exits(mailbox, tmp_path: Path) -> None:
+    mailbox.fill(3)
+    app = make_app(mailbox, tmp_path)
+    async with app.run_test(size=(150, 30)) as pilot:
+        await loaded(pilot, app, 3)
+        await pilot.press("j", "d", "q")  # marks message 1
+        await wait_until(pilot, lambda: isinstance(app.screen, QuitDialog), what="quit dialog")
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmCommit), what="confirm")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: not app.is_running, what="exit after commit")
+    assert mailbox.maildir.message_ids() == {"<msg-00000@popui.test>", "<msg-00002@popui.test>"}

@@ -144,3 +144,40 @@ async def test_cancelled_prompt_leaves_the_app_usable_offline(demo: DemoServer) 
         assert app.main.status.status.state == "offline"
         await pilot.press("q")
     assert app.return_code in (0, None)
+
+
+@run_async
+async def test_info_screen_and_f1_help(demo: DemoServer) -> None:
+    from popui.screens.info import InfoScreen
+
+    app = demo_app(demo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(pilot, app)
+        await pilot.press("i")
+        await wait_until(pilot, lambda: isinstance(app.screen, InfoScreen), what="info")
+        assert "popui demo POP3 server ready" in "\n".join(
+            strip.text for strip in app.screen._compositor.render_strips())
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is app.main, what="back")
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: app.screen is app.main, what="help closed")
+        await pilot.press("q")
+
+
+@run_async
+async def test_refresh_after_a_cancelled_prompt_logs_in(demo: DemoServer) -> None:
+    secrets = RecordingSecrets(password=None)
+    app = demo_app(demo, secrets=secrets)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, PasswordPrompt), what="prompt")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is app.main, what="back to main")
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, PasswordPrompt), what="prompt 2")
+        app.screen.query_one("#password", Input).value = DEMO_PASSWORD
+        await pilot.press("enter")
+        await listed(pilot, app)
+        assert secrets.remembered == []  # "remember" was not ticked
+        await pilot.press("q")

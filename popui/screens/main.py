@@ -183,8 +183,12 @@ class MainScreen(Screen[None]):
         self.status.update_status(loaded=self._loaded, total=len(rows))
         self.update_marks_status()
         if missing:
-            # Everything in the background, in the order shown; the rows on screen are asked
-            # for separately (interactive) and go ahead of these.
+            # The rows on screen first (interactive requests jump the queue), then everything
+            # in the background, in the order shown.
+            on_screen = set(self.message_list.visible_uids())
+            first = tuple(uid for uid in missing if uid in on_screen)
+            if first:
+                self.submit(FetchHeaders(first, interactive=True))
             self.submit(FetchHeaders(tuple(missing)))
         if event.vanished:
             self.notify(
@@ -382,7 +386,10 @@ class MainScreen(Screen[None]):
         self.popui.confirm_commit()
 
     def action_refresh(self) -> None:
-        self.submit(Refresh())
+        if self.popui.session is None:
+            self.popui.reconnect()
+        else:
+            self.submit(Refresh())
 
     def action_info(self) -> None:
         self.popui.show_info()
