@@ -57,6 +57,7 @@ async def test_list_shows_subjects_and_sizes(mailbox, tmp_path: Path) -> None:
         assert [row.subject for row in rows] == [f"Test message {i:05d}" for i in range(4, -1, -1)]
         sizes = {f"Test message {i:05d}": len(as_bytes(m)) for i, m in enumerate(messages)}
         assert {row.subject: row.size for row in rows} == sizes
+        await wait_until(pilot, lambda: "Test message 00000" in screen_text(app), what="paint")
         text = screen_text(app)
         for row in rows:
             assert row.subject in text
@@ -74,7 +75,9 @@ async def test_previews_leave_every_message_unseen(mailbox, tmp_path: Path) -> N
             if index:
                 await pilot.press("j")
             await until_preview_of(pilot, app, row.uid)
-            assert f"Line 4 of message {row.number - 1}." in screen_text(app)
+            body_line = f"Line 4 of message {row.number - 1}."
+            await wait_until(pilot, lambda line=body_line: line in screen_text(app),
+                             what="preview on screen")
         await pilot.press("q")  # nothing marked: quits at once
     assert app.session is None
     assert len(mailbox.maildir.files()) == 5
@@ -115,10 +118,10 @@ async def test_mark_two_and_commit_deletes_exactly_those(mailbox, tmp_path: Path
         await loaded(pilot, app, 5)
         await pilot.press("d", "d")
         assert len(app.marks) == 2
-        assert "2 marked" in screen_text(app)
+        await wait_until(pilot, lambda: "2 marked" in screen_text(app), what="status")
         await pilot.press("dollar_sign")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmCommit), what="dialog")
-        assert "Test message 00004" in screen_text(app)
+        await wait_until(pilot, lambda: "Test message 00004" in screen_text(app), what="list")
         await pilot.press("y")
         await wait_until(pilot, lambda: len(app.main.message_list.view) == 3
                          and app.main.status.status.state == "connected", what="relisting")
@@ -209,6 +212,7 @@ async def test_hostile_subject_is_shown_literally_and_runs_nothing(
     async with app.run_test(size=(150, 30)) as pilot:
         await loaded(pilot, app, 1)
         await until_preview_of(pilot, app, app.main.message_list.view[0].uid)
+        await wait_until(pilot, lambda: "body link" in screen_text(app), what="preview shown")
         text = screen_text(app)
         assert "[@click=app.quit]x[/] [b]bold" in text  # in the list and the preview
         assert "[red]Mallory" in text
