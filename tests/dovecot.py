@@ -17,16 +17,20 @@ everything runs as the current user.
 
 from __future__ import annotations
 
+import ctypes
 import grp
 import itertools
 import os
 import pwd
 import re
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -75,6 +79,12 @@ def _free_ports(n: int) -> list[int]:
             s.close()
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGTERM the server when the test process dies without stopping it (kill -9)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _check_searchable(path: Path) -> None:
     """Dovecot's auth and login processes run as other users: every parent must be o+x."""
     for parent in [path, *path.parents]:
@@ -109,8 +119,10 @@ class DovecotServer:
         binary: str | None = None,
         start_timeout: float = 30.0,
         parent: str | None = None,
+        extra_config: str = "",
     ) -> None:
-        """``parent``: folder for the server's temporary directory (default: TMPDIR)."""
+        """``parent``: folder for the server's temporary directory (default: TMPDIR).
+        ``extra_config``: lines appended to dovecot.conf (e.g. ``pop3_lock_session = yes``)."""
         found = binary or find_dovecot()
         if not found:
             raise DovecotUnavailable(
@@ -119,6 +131,7 @@ class DovecotServer:
         self.binary = found
         self.start_timeout = start_timeout
         self.parent = parent
+        self.extra_config = extra_config
         self.host = HOST
         self.port_stls = self.port_tls = self.port_plain = 0
         self.users: dict[str, MailUser] = {}
@@ -197,15 +210,7 @@ class DovecotServer:
             self.port_stls, self.port_tls, self.port_plain = _free_ports(3)
             (self.root / "dovecot.conf").write_text(self._config())
             self.log_path.write_text("")
-            with open(self.root / "master.out", "ab") as out:
-                self._proc = subprocess.Popen(
-                    [self.binary, "-F", "-c", str(self.root / "dovecot.conf")],
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    cwd=self.root,
-                    umask=0o022,
-                )
+            self._spawn()
             try:
                 self._wait_ready()
                 return
@@ -214,6 +219,31 @@ class DovecotServer:
                 self._terminate()
                 if not in_use or attempt == 2:
                     raise
+
+    def _spawn(self) -> None:
+        with open(self.root / "master.out", "ab") as out:
+            self._proc = subprocess.Popen(
+                [self.binary, "-F", "-c", str(self.root / "dovecot.conf")],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=self.root,
+                umask=0o022,
+                # The death signal follows the spawning *thread*: only tie it to the main one.
+                preexec_fn=(
+                    _die_with_parent if threading.current_thread() is threading.main_thread()
+                    else None
+                ),
+            )
+
+    def halt(self) -> None:
+        """Stop the server process (every session is cut); users and mail stay."""
+        self._terminate()
+
+    def resume(self) -> None:
+        """Start the halted server again on the same ports."""
+        self._spawn()
+        self._wait_ready()
 
     def _wait_ready(self) -> None:
         """Poll until every listener answers with a greeting (no blind sleep)."""
@@ -350,6 +380,7 @@ mail_location = maildir:~/Maildir
 mail_max_userip_connections = 100
 pop3_uidl_format = %08Xu%08Xv
 pop3_client_workarounds =
+{self.extra_config}
 
 passdb {{
   driver = passwd-file
