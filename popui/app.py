@@ -34,7 +34,7 @@ from popui.pop3.marks import Marks
 from popui.pop3.protocol_log import ProtocolLog
 from popui.pop3.requests import Commit, Connect, Request, Retrieve, SetDebugLevel
 from popui.pop3.session import Pop3Session
-from popui.rows import Row
+from popui.rows import SORT_KEYS, Row
 from popui.screens.confirm import ConfirmCommit, ErrorDialog, QuitDialog
 from popui.screens.help import HelpScreen
 from popui.screens.main import MainScreen
@@ -470,6 +470,9 @@ class PopuiApp(App[None]):
             for command in MAIN_COMMANDS:
                 yield SystemCommand(command.title, command.help,
                                     partial(screen.run_action, command.action))
+            for key in SORT_KEYS:
+                yield SystemCommand(f"Sort by {key}", f"Sort the list by {key}.",
+                                    partial(screen.sort_by, key))
         for command in APP_COMMANDS:
             if command.palette:
                 yield SystemCommand(command.title, command.help,

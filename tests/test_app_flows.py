@@ -102,12 +102,16 @@ async def test_opening_one_message_marks_only_it_seen(mailbox, tmp_path: Path) -
         await wait_until(pilot, lambda: app.screen is app.main, what="back to the list")
         await pilot.press("q")
     assert mailbox.maildir.seen_message_ids() == {"<msg-00002@popui.test>"}
-    # Remembered locally as opened: a new run shows it so without fetching it again.
-    app2 = make_app(mailbox, tmp_path)
+    # Remembered locally as opened; headers come from the local cache, without any TOP.
+    app2 = make_app(mailbox, tmp_path, debug_level=1)
     async with app2.run_test(size=(150, 30)) as pilot:
         await loaded(pilot, app2, 5)
         opened = {r.subject for r in app2.main.message_list.view if r.opened}
         assert opened == {"Test message 00002"}
+        assert len({r.subject for r in app2.main.message_list.view}) == 5
+        sent = [line.text for line in app2.protocol_log.lines() if line.direction == ">"]
+        assert "UIDL" in sent
+        assert not any(text.startswith("TOP") and text.endswith(" 0") for text in sent)
 
 
 @run_async

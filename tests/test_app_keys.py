@@ -98,6 +98,11 @@ async def test_palette_offers_every_main_command(demo: DemoServer) -> None:
         mark = next(c for c in app.get_system_commands(app.main) if c.title == "Mark")
         await mark.callback()
         assert len(app.marks) == 1
+        by_size = next(c for c in app.get_system_commands(app.main) if c.title == "Sort by size")
+        by_size.callback()
+        sizes = [row.size for row in app.main.message_list.view]
+        assert sizes == sorted(sizes, reverse=True)
+        assert app.main.status.status.sort == "size"
         await pilot.press("q")
 
 

@@ -301,6 +301,10 @@ class MainScreen(Screen[None]):
         self.message_list.set_sort(next_sort(self.message_list.sort_key))
         self._sort_status()
 
+    def sort_by(self, key: str) -> None:
+        self.message_list.set_sort(key)
+        self._sort_status()
+
     def action_reverse_sort(self) -> None:
         self.message_list.set_sort(self.message_list.sort_key, not self.message_list.sort_reverse)
         self._sort_status()
