@@ -17,8 +17,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import keyring
 import pytest
 from dovecot import DovecotServer, MailUser, find_dovecot
+from memory_keyring import MemoryKeyring
 
 # bench/ holds tools the tests use too (e.g. ``from latency_proxy import LatencyProxy``).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -46,3 +48,12 @@ def mailbox(dovecot: DovecotServer) -> MailUser:
 def dovecot_ssl_context(dovecot: DovecotServer) -> ssl.SSLContext:
     """A client SSL context that verifies the private Dovecot against the test CA."""
     return dovecot.ssl_context()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_keyring() -> Iterator[None]:
+    """No test may read or write the real keyring of the machine running the suite."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    yield
+    keyring.set_keyring(previous)
