@@ -190,16 +190,23 @@ class Pop3Session:
             self._dispatch(request)
             self._retried = None
         except ServerError as exc:
-            self._fail(request, str(exc))
+            if not isinstance(exc, SysTemp):
+                self._fail(request, str(exc))
+                return
+            # "[SYS/TEMP] Server shutting down" (Dovecot) ends the session: start again
+            self._lost(request, exc)
         except Pop3Error as exc:  # the connection is gone or out of sync
-            self._drop()
-            self._emit(ev.ConnectionLost(str(exc), self._backoff[0] if self._backoff else None))
-            retry = self._retried != request and not isinstance(request, Noop | Refresh)
-            if self._reconnect() and retry:
-                self._retried = request
-                self._requeue(request)
-            else:
-                self._fail(request, str(exc), quiet=isinstance(request, Noop))
+            self._lost(request, exc)
+
+    def _lost(self, request: Request, exc: Pop3Error) -> None:
+        self._drop()
+        self._emit(ev.ConnectionLost(str(exc), self._backoff[0] if self._backoff else None))
+        retry = self._retried != request and not isinstance(request, Noop | Refresh)
+        if self._reconnect() and retry:
+            self._retried = request
+            self._requeue(request)
+        else:
+            self._fail(request, str(exc), quiet=isinstance(request, Noop))
 
     def _dispatch(self, request: Request) -> None:
         client = self._client
@@ -388,6 +395,8 @@ class Pop3Session:
             return
         try:
             data = client.top_bytes(info.number, request.lines, info.size)
+        except SysTemp:
+            raise
         except ServerError as exc:
             self._emit(ev.PreviewFailed(request.uid, f"The server's TOP failed: {exc}",
                                         top_unsupported=not self.capabilities.known))
@@ -429,7 +438,7 @@ class Pop3Session:
             return
         client = self._client
         assert client is not None
-        dele_sent = False
+        dele_sent = quit_sent = False
         acked: list[str] = []
         try:
             messages, _, _ = client.listing()
@@ -450,14 +459,18 @@ class Pop3Session:
                     f"The server refused to delete {len(refused)} of {len(present)} messages; "
                     "RSET was acknowledged, so nothing was deleted. Your marks are kept."))
                 return
+            quit_sent = True
             client.quit()
         except Pop3Error as exc:
             self._drop()
             if not dele_sent:
                 self._emit(ev.CommitFailed(f"{exc} Nothing was deleted; your marks are kept."))
             else:
+                what = ("The server did not confirm QUIT" if quit_sent else
+                        f"The connection failed after {len(acked)} of {len(present)} DELE "
+                        "commands were confirmed, before QUIT")
                 self._emit(ev.CommitFailed(
-                    f"The server did not confirm QUIT ({exc}). A standard server deletes "
+                    f"{what} ({exc}). A standard server deletes "
                     "nothing then, but some (Eudora QPOP) apply deletions on any disconnect, "
                     f"so up to {len(acked)} marked messages may be gone. Reconnecting to check; "
                     "your marks are kept.",
