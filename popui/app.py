@@ -21,13 +21,13 @@ from textual import on, work
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from popui.commands import APP_COMMANDS, MAIN_COMMANDS, bindings, check_keymap
 from popui.config import Settings
 from popui.mail.headers import HeaderSummary, summarize_headers
 from popui.mail.sanitize import clean_line
-from popui.messages import SessionEvent
+from popui.messages import CachedHeaders, SessionEvent
 from popui.pop3 import events as ev
 from popui.pop3.account import Account, Credentials
 from popui.pop3.marks import Marks
@@ -337,23 +337,50 @@ class PopuiApp(App[None]):
 
     # -- local state -----------------------------------------------------------------------
 
-    def restore_rows(self, rows: dict[str, Row]) -> None:
-        """Fill rows from the header cache and mark those opened before (from the store)."""
+    def apply_opened(self, rows: dict[str, Row]) -> None:
+        """Mark the rows opened before (the store keeps their UIDLs)."""
         if self.store is None:
             return
         try:
             opened = self.store.opened_uids()
-            cached = self.store.get_headers(rows)
         except sqlite3.Error as error:
             self.notify(f"Local state unreadable: {error}", severity="warning", markup=False)
             return
-        for uid, row in rows.items():
-            if uid in opened:
-                row.set_opened()
-            raw = cached.get(uid)
-            if raw is not None and not row.loaded:
-                row.fill(summarize_headers(raw))
+        for uid in opened.intersection(rows):
+            rows[uid].set_opened()
         self._prune_store(tuple(rows))
+
+    def restore_headers(self, rows: list[Row]) -> None:
+        """Fill these (few) rows from the header cache, on the spot."""
+        if self.store is None or not rows:
+            return
+        with contextlib.suppress(sqlite3.Error):
+            cached = self.store.get_headers(row.uid for row in rows)
+            for row in rows:
+                raw = cached.get(row.uid)
+                if raw is not None:
+                    row.fill(summarize_headers(raw))
+
+    @work(thread=True, exclusive=True, group="cache", exit_on_error=False)
+    def load_cached_headers(self, generation: int, uids: tuple[str, ...]) -> None:
+        """Parse cached headers off the UI thread, in chunks; always ends with a final one."""
+        worker = get_current_worker()
+        chunk = 1000
+        for start in range(0, len(uids) if self.store is not None else 0, chunk):
+            if worker.is_cancelled:
+                return
+            try:
+                cached = self.store.get_headers(uids[start : start + chunk])  # type: ignore[union-attr]
+            except sqlite3.Error:
+                break
+            if cached:
+                summaries = tuple((uid, summarize_headers(raw)) for uid, raw in cached.items())
+                self.post_message(CachedHeaders(generation, summaries, final=False))
+        self.post_message(CachedHeaders(generation, (), final=True))
+
+    @on(CachedHeaders)
+    def _cached_headers(self, message: CachedHeaders) -> None:
+        self.main.cached_headers(message)
 
     @work(thread=True, exclusive=True, group="prune", exit_on_error=False)
     def _prune_store(self, keep: tuple[str, ...]) -> None:

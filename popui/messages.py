@@ -26,3 +26,18 @@ class SessionEvent(Message):
     def __repr__(self) -> str:
         return f"SessionEvent({type(self.event).__name__})"
 
+
+
+class CachedHeaders(Message):
+    """Header summaries read from the local cache, in chunks; ``final`` ends a listing's pass.
+
+    ``generation`` ties them to one listing: results for an older listing are dropped.
+    """
+
+    def __init__(
+        self, generation: int, summaries: tuple[tuple[str, HeaderSummary], ...], final: bool
+    ) -> None:
+        super().__init__()
+        self.generation = generation
+        self.summaries = summaries
+        self.final = final

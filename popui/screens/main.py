@@ -28,7 +28,7 @@ from popui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from popui.app import PopuiApp
-    from popui.messages import SessionEvent
+    from popui.messages import CachedHeaders, SessionEvent
 
 PREVIEW_MODES = ("right", "bottom", "off")
 
@@ -75,6 +75,8 @@ class MainScreen(Screen[None]):
         self._filter_timer: Timer | None = None
         self._loaded_all = False
         self._loaded = 0
+        self._generation = 0
+        self._refilter_timer: Timer | None = None
         self.marks: Container[str] = frozenset()
 
     # -- layout ------------------------------------------------------------------------------
@@ -175,21 +177,25 @@ class MainScreen(Screen[None]):
                 row.version += 1
             rows[info.uid] = row
         self._rows = rows
-        self.popui.restore_rows(rows)
+        self._generation += 1
+        self.popui.apply_opened(rows)
         self.message_list.set_rows(list(rows.values()))
+        # Rows on screen: from the local cache at once (a page of parses), else asked for
+        # first (interactive requests jump the engine's queue).
+        on_screen = [rows[uid] for uid in self.message_list.visible_uids()]
+        self.popui.restore_headers(on_screen)
         missing = [row.uid for row in self.message_list.view if not row.loaded]
         self._loaded = len(rows) - len(missing)
         self._loaded_all = not missing
         self.status.update_status(loaded=self._loaded, total=len(rows))
         self.update_marks_status()
+        first = tuple(row.uid for row in on_screen if not row.loaded)
+        if first:
+            self.submit(FetchHeaders(first, interactive=True))
         if missing:
-            # The rows on screen first (interactive requests jump the queue), then everything
-            # in the background, in the order shown.
-            on_screen = set(self.message_list.visible_uids())
-            first = tuple(uid for uid in missing if uid in on_screen)
-            if first:
-                self.submit(FetchHeaders(first, interactive=True))
-            self.submit(FetchHeaders(tuple(missing)))
+            # The rest: from the cache in a thread (parsing 100,000 headers takes seconds),
+            # then whatever the cache lacks from the server, in the background.
+            self.popui.load_cached_headers(self._generation, tuple(missing))
         if event.vanished:
             self.notify(
                 f"{len(event.vanished)} message(s) disappeared from the server since the last "
@@ -210,8 +216,9 @@ class MainScreen(Screen[None]):
         loaded = self._loaded
         self.status.update_status(loaded=loaded, total=len(self._rows))
         self.message_list.refresh_rows(filled)
-        if self.message_list.query:
-            self.message_list.set_filter(self.message_list.query)
+        if self.message_list.query and self._refilter_timer is None:
+            # New headers may match the filter; re-filtering 100,000 rows per batch is too much.
+            self._refilter_timer = self.set_timer(0.5, self._refilter)
         current = self.message_list.current
         if current is not None and current.uid in filled and self.preview.uid is None:
             self._schedule_preview()
@@ -219,6 +226,20 @@ class MainScreen(Screen[None]):
             self._loaded_all = True
             if self.message_list.sort_key != "number":
                 self.message_list.resort()
+
+    def _refilter(self) -> None:
+        self._refilter_timer = None
+        self._apply_filter(self.message_list.query)
+
+    def cached_headers(self, message: CachedHeaders) -> None:
+        """Headers from the local cache (parsed in a thread); then fetch what it lacked."""
+        if message.generation != self._generation:
+            return
+        self._headers(message.summaries, 0, 0)
+        if message.final:
+            missing = tuple(row.uid for row in self.message_list.view if not row.loaded)
+            if missing:
+                self.submit(FetchHeaders(missing))
 
     def mark_opened(self, uid: str) -> None:
         row = self._rows.get(uid)
@@ -380,7 +401,8 @@ class MainScreen(Screen[None]):
 
     def marked_rows(self) -> list[Row]:
         marks = self.popui.marks.snapshot()
-        return [row for uid, row in self._rows.items() if uid in marks]
+        rows = [row for uid in marks if (row := self._rows.get(uid)) is not None]
+        return sorted(rows, key=lambda row: row.number)
 
     def update_marks_status(self) -> None:
         rows = self.marked_rows()

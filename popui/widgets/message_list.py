@@ -224,9 +224,11 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
             self._strips.clear()
             self.refresh()
             return
+        top = round(self.scroll_y)
+        bottom = top + self.page_height
         for uid in uids:
             index = self._index.get(uid)
-            if index is not None:
+            if index is not None and top <= index < bottom:  # others render fresh when shown
                 self.refresh_lines(index)
 
     # -- cursor --------------------------------------------------------------------------------
