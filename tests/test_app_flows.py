@@ -246,3 +246,21 @@ async def test_quit_with_commit_deletes_the_marked_and_exits(mailbox, tmp_path: 
         await pilot.press("y")
         await wait_until(pilot, lambda: not app.is_running, what="exit after commit")
     assert mailbox.maildir.message_ids() == {"<msg-00000@popui.test>", "<msg-00002@popui.test>"}
+
+
+@run_async
+async def test_second_run_takes_every_header_from_the_cache(mailbox, tmp_path: Path) -> None:
+    mailbox.fill(80)  # several pages: rows off screen come through the threaded cache pass
+    app = make_app(mailbox, tmp_path)
+    async with app.run_test(size=(150, 20)) as pilot:
+        await loaded(pilot, app, 80)
+        await pilot.press("q")
+    again = make_app(mailbox, tmp_path, debug_level=1)
+    async with again.run_test(size=(150, 20)) as pilot:
+        await loaded(pilot, again, 80)
+        assert again.main.message_list.page_height < 40
+        subjects = {row.subject for row in again.main.message_list.view}
+        assert subjects == {f"Test message {i:05d}" for i in range(80)}
+        sent = [line.text for line in again.protocol_log.lines() if line.direction == ">"]
+        assert not any(text.startswith("TOP") and text.endswith(" 0") for text in sent)
+        await pilot.press("q")
