@@ -91,3 +91,37 @@ def test_response_codes_become_typed_errors() -> None:
     assert isinstance(errors.error_from_response(b"-ERR [AUTH] no"), errors.AuthFailed)
     plain = errors.error_from_response(b"-ERR no such message")
     assert type(plain) is errors.ServerError and "no such message" in str(plain)
+
+
+class _Chunks:
+    """A socket stand-in that delivers bytes in the given pieces (for the reader only)."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = pieces
+
+    def settimeout(self, timeout: float) -> None:
+        pass
+
+    def recv(self, size: int) -> bytes:
+        return self.pieces.pop(0) if self.pieces else b""
+
+
+def test_block_reader_finds_terminators_across_every_split() -> None:
+    from popui.pop3.client import body_lines
+    from popui.pop3.transport import LineReader
+
+    bodies = [
+        b"",
+        b"Subject: x\r\n\r\n..dot line\r\n...two dots\r\nend\r\n",
+        b"..first line stuffed\r\n\r\n",
+        b"bare\nline feeds\n..x\n",
+        b"a\r\n.\rb\r\n.x\r\n",  # "." followed by CR without LF, and by text: not terminators
+    ]
+    for body in bodies:
+        wire = body + (b".\n" if b"bare" in body else b".\r\n") + b"+OK next\r\n"
+        for cut in range(1, len(wire)):
+            reader = LineReader(_Chunks([wire[:cut], wire[cut:]]), timeout=1)  # type: ignore[arg-type]
+            block = reader.read_block(None, 1 << 20)
+            assert block == body, (body, cut)
+            assert reader.readline(None, 1 << 20) == b"+OK next\r\n"
+    assert body_lines(b"a\r\nb\nc\r\n") == [b"a", b"b", b"c"]

@@ -23,7 +23,6 @@ from popui.pop3.capabilities import parse_capabilities
 from popui.pop3.errors import (
     AuthFailed,
     ConnectionLost,
-    MessageTooLarge,
     Pop3Error,
     ProtocolViolation,
     SecretRejected,
@@ -153,7 +152,8 @@ class Pop3Client(poplib.POP3):
 
     def _getresp(self, deadline: float | None = None) -> bytes:  # type: ignore[override]
         resp, _ = self._getline(deadline or self._deadline())
-        self.log.status(resp.decode("utf-8", "replace"))
+        if self.log.level:
+            self.log.status(resp.decode("utf-8", "replace"))
         if resp.startswith(b"+OK"):
             return resp
         if resp.startswith(b"-ERR"):
@@ -163,40 +163,21 @@ class Pop3Client(poplib.POP3):
             f"{resp[:60].decode('ascii', 'replace')!r}"
         )
 
-    def _read_body(self, size_hint: int = 0, progress: Progress | None = None) -> list[bytes]:
-        """The lines of a multi-line response up to the terminating ``.``, un-stuffed."""
-        deadline = self._deadline(size_hint)
-        lines: list[bytes] = []
-        total = 0
-        next_report = 65536
-        level2 = self.log.level >= 2
-        readline = self.file.readline
-        cap = self.max_response
-        while True:
-            line = readline(deadline, cap)
-            total += len(line)
-            line = line[:-2] if line.endswith(CRLF) else line.rstrip(b"\r\n")
-            if line == b".":
-                break
-            if line.startswith(b".."):
-                line = line[1:]
-            lines.append(line)
-            if level2:
+    def _read_body(self, size_hint: int = 0, progress: Progress | None = None) -> bytes:
+        """The body of a multi-line response up to the terminating ``.``, un-stuffed."""
+        block = self.file.read_block(self._deadline(size_hint), self.max_response, progress)
+        if block.startswith(b".."):
+            block = block[1:]
+        block = block.replace(b"\n..", b"\n.")
+        if self.log.level >= 2:
+            for line in body_lines(block):
                 self.log.data(line.decode("utf-8", "replace"))
-            if total > cap:
-                raise MessageTooLarge(
-                    f"The server's answer exceeded {cap // (1024 * 1024)} MB "
-                    "(max_message_size); the connection was dropped to protect memory."
-                )
-            if progress is not None and total >= next_report:
-                progress(total)
-                next_report = total + 65536
-        return lines
+        return block
 
     def _getlongresp(self) -> tuple[bytes, list[bytes], int]:  # type: ignore[override]
         resp = self._getresp()
-        lines = self._read_body()
-        return resp, lines, sum(len(x) + 2 for x in lines)
+        body = self._read_body()
+        return resp, body_lines(body), len(body)
 
     # -- capabilities and login ------------------------------------------------------------
 
@@ -354,20 +335,20 @@ class Pop3Client(poplib.POP3):
         uids: dict[int, str] = {}
         has_uidl = False
         if want_uidl:
-            _, status, lines = results.pop(0)
+            _, status, body = results.pop(0)
             if not isinstance(status, Pop3Error):
                 has_uidl = True
-                for line in lines:
+                for line in body_lines(body):
                     parts = line.split()
                     if len(parts) >= 2 and parts[0].isdigit():
                         uids[int(parts[0])] = parts[1].decode("ascii", "replace")
-        _, status, lines = results[0]
+        _, status, body = results[0]
         if isinstance(status, Pop3Error):
             raise status
         messages: list[MessageInfo] = []
         seen: set[str] = set()
         duplicates = 0
-        for line in lines:
+        for line in body_lines(body):
             parts = line.split()
             if len(parts) < 2 or not parts[0].isdigit():
                 continue
@@ -389,18 +370,18 @@ class Pop3Client(poplib.POP3):
     def top_bytes(self, number: int, lines: int, size_hint: int = 0) -> bytes:
         self._putcmd(f"TOP {number} {lines}")
         self._getresp()
-        return _join(self._read_body(size_hint))
+        return self._read_body(size_hint)
 
     def retr_bytes(self, number: int, size_hint: int = 0,
                    progress: Progress | None = None) -> bytes:
         self._putcmd(f"RETR {number}")
         self._getresp()
-        return _join(self._read_body(size_hint, progress))
+        return self._read_body(size_hint, progress)
 
     def pipeline(
         self, commands: Sequence[str], *, multiline: bool, window: int = DEFAULT_WINDOW
-    ) -> Iterator[tuple[int, bytes | Pop3Error, list[bytes]]]:
-        """Send commands, yielding ``(index, status-or-error, lines)`` in order.
+    ) -> Iterator[tuple[int, bytes | Pop3Error, bytes]]:
+        """Send commands, yielding ``(index, status-or-error, body)`` in order.
 
         With PIPELINING (RFC 2449) up to ``window`` commands are in flight; without it they go
         one by one. A ``-ERR`` is yielded as an error object and the batch goes on; a
@@ -421,9 +402,9 @@ class Pop3Client(poplib.POP3):
             try:
                 status: bytes | Pop3Error = self._getresp()
             except ServerError as exc:
-                yield received, exc, []
+                yield received, exc, b""
             else:
-                yield received, status, self._read_body() if multiline else []
+                yield received, status, self._read_body() if multiline else b""
             received += 1
 
     def quit(self) -> bytes:
@@ -434,10 +415,12 @@ class Pop3Client(poplib.POP3):
             self.close()
 
 
-def _join(lines: list[bytes]) -> bytes:
-    if not lines:
-        return b""
-    return CRLF.join(lines) + CRLF
+def body_lines(body: bytes) -> list[bytes]:
+    """The lines of a response body, without their CRLF (or bare LF) endings."""
+    lines = body.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    return [line[:-1] if line.endswith(b"\r") else line for line in lines]
 
 
 def header_block(data: bytes) -> bytes:

@@ -356,14 +356,14 @@ class Pop3Session:
         found: list[tuple[str, bytes]] = []
         failed: list[str] = []
         try:
-            for index, status, lines in client.pipeline(commands, multiline=True,
-                                                        window=self._window):
+            for index, status, body in client.pipeline(commands, multiline=True,
+                                                       window=self._window):
                 uid = batch[index]
                 if isinstance(status, Pop3Error):
                     failed.append(uid)
                     continue
                 self._headers_done.add(uid)
-                found.append((uid, header_block(b"\r\n".join(lines) + b"\r\n\r\n")))
+                found.append((uid, header_block(body)))
                 if len(found) >= REPORT_EVERY:
                     self._report_headers(found)
                     found = []
