@@ -454,6 +454,9 @@ class PopuiApp(App[None]):
         session, self.session = self.session, None
         if session is not None:
             session.stop()
+        store, self.store = self.store, None
+        if store is not None:
+            store.close()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
