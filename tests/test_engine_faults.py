@@ -208,3 +208,18 @@ def test_drop_before_quit_reply_reports_what_may_be_gone() -> None:
         assert set(relisted.vanished) == set(marked)
         assert "deleted by the server" in rec.wait(ev.Notice).message
     assert sorted(server.deleted) == sorted(marked)
+
+
+def test_stop_cuts_off_a_transfer_without_deleting_anything() -> None:
+    # a 300-byte message at one byte per 0.2 s would take a minute to arrive
+    with fault_server("slow-drip", targets=("RETR",), drip_delay=0.2) as server:
+        with session_on(server, timeout=120.0) as (session, rec):
+            listing = rec.wait(ev.Listing)
+            session.marks.add(m.uid for m in listing.messages)
+            session.submit(Retrieve(listing.messages[0].uid))
+            rec.wait(ev.RetrieveProgress)
+            session.stop(timeout=5.0, grace=0.2)
+            assert session._thread is not None and not session._thread.is_alive()
+            rec.wait(ev.Disconnected)
+        server.wait_sessions(1)
+    assert server.deleted == [] and "DELE" not in server.verbs()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -95,6 +96,7 @@ class Pop3Session:
         self._has_uidl = True
         self._headers_done: set[str] = set()
         self._top_broken = False
+        self._committing = False
         self._retried: Request | None = None  # a request is retried once after a reconnect
         self.capabilities = Capabilities()
         self.welcome = ""
@@ -128,14 +130,25 @@ class Pop3Session:
             self._pending.append((int(request.priority), next(self._seq), request))
             self._cond.notify()
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """End the session: ``QUIT`` (no DELE is ever pending outside a commit), join."""
+    def stop(self, timeout: float = 10.0, grace: float = 1.0) -> None:
+        """End the session: ``QUIT`` (no DELE is ever pending outside a commit), join.
+
+        A transfer still running after ``grace`` seconds is cut off by closing the socket:
+        without pending DELEs that is safe on every server. A commit is never cut off.
+        """
         with self._cond:
             self._stopping = True
             self._pending.clear()
             self._cond.notify()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
+        thread = self._thread
+        if thread is None or thread is threading.current_thread():
+            return
+        thread.join(grace)
+        client = self._client
+        if thread.is_alive() and client is not None and not self._committing:
+            with contextlib.suppress(OSError):
+                client.sock.shutdown(socket.SHUT_RDWR)
+        thread.join(timeout)
 
     # -- the thread ------------------------------------------------------------------------
 
@@ -315,6 +328,8 @@ class Pop3Session:
         self._drop()
         last = ""
         for attempt, delay in enumerate(self._backoff, 1):
+            if self._stopping:
+                return False
             self._emit(ev.Connecting(attempt, reconnect=True))
             try:
                 self._open(reconnect=True)
@@ -428,6 +443,13 @@ class Pop3Session:
     # -- commit ----------------------------------------------------------------------------
 
     def _commit(self, request: Commit) -> None:
+        self._committing = True
+        try:
+            self._commit_marked(request)
+        finally:
+            self._committing = False
+
+    def _commit_marked(self, request: Commit) -> None:
         uids = tuple(dict.fromkeys(request.uids))
         if not uids:
             self._emit(ev.CommitDone((), (), "Nothing was marked; nothing was deleted."))
