@@ -125,3 +125,16 @@ def test_block_reader_finds_terminators_across_every_split() -> None:
             assert block == body, (body, cut)
             assert reader.readline(None, 1 << 20) == b"+OK next\r\n"
     assert body_lines(b"a\r\nb\nc\r\n") == [b"a", b"b", b"c"]
+
+
+def test_log_file_is_private_and_escapes_control_characters(tmp_path) -> None:
+    path = tmp_path / "pop3.log"
+    log = ProtocolLog(level=2, path=path)
+    log.data("Subject: \x1b]0;pwned\x07 hi\x9b")
+    log.command("PASS secret-in-file")
+    log.close()
+    text = path.read_text()
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text
+    assert "\\x1b]0;pwned\\x07 hi\\x9b" in text
+    assert "secret-in-file" not in text

@@ -7,6 +7,7 @@ every SASL continuation line are replaced by ``<redacted>`` before anything is s
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -14,8 +15,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 REDACTED = "<redacted>"
+#: C0/C1 controls and DEL written to the log file as \xNN, so `cat` of the file is harmless
+_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(32), *range(127, 160)) if c != 9}
 _SECRET_COMMAND = re.compile(r"^(PASS|RPOP)\s.*$", re.IGNORECASE)
 _APOP = re.compile(r"^(APOP\s+\S+)\s.*$", re.IGNORECASE)
 _AUTH_INITIAL = re.compile(r"^(AUTH\s+\S+)\s.*$", re.IGNORECASE)
@@ -47,6 +51,7 @@ class ProtocolLog:
         self._lines: deque[LogLine] = deque(maxlen=maxlen)
         self._lock = threading.Lock()
         self._path = Path(path) if path else None
+        self._file: TextIO | None = None
         self._listeners: list[Callable[[LogLine], None]] = []
 
     def subscribe(self, listener: Callable[[LogLine], None]) -> None:
@@ -84,8 +89,21 @@ class ProtocolLog:
         with self._lock:
             self._lines.append(entry)
             if self._path is not None:
-                stamp = time.strftime("%H:%M:%S", time.localtime(entry.time))
-                with self._path.open("a", encoding="utf-8", errors="replace") as fh:
-                    fh.write(f"{stamp} {direction} {text}\n")
+                self._write(entry)
         for listener in tuple(self._listeners):
             listener(entry)
+
+    def _write(self, entry: LogLine) -> None:
+        """Append to the log file: private (0600), control characters escaped."""
+        if self._file is None:
+            assert self._path is not None
+            fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            self._file = os.fdopen(fd, "a", encoding="utf-8", errors="replace", buffering=1)
+        stamp = time.strftime("%H:%M:%S", time.localtime(entry.time))
+        self._file.write(f"{stamp} {entry.direction} {entry.text.translate(_ESCAPES)}\n")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
