@@ -188,3 +188,11 @@ def test_password_never_reaches_the_protocol_log(mailbox, tmp_path) -> None:
         for where in (text, log_file.read_text()):
             assert mailbox.password not in where
             assert "<redacted>" in where or method in ("cram-md5",)
+
+
+def test_a_login_method_the_server_does_not_offer_is_named(mailbox) -> None:
+    client = Pop3Client(dovecot_account(mailbox, auth="xoauth2"))
+    with pytest.raises(errors.SecurityPolicyError) as info:
+        client.login(Credentials(oauth_token="token"))
+    client.close()
+    assert "XOAUTH2" in str(info.value) and "SCRAM-SHA-256" in str(info.value)

@@ -38,6 +38,7 @@ CRLF = b"\r\n"
 _TIMESTAMP = re.compile(rb"<[^<>@\s]*@[^<>\s]*>")
 #: most commands kept in flight when pipelining (RFC 2449 leaves the window to the client)
 DEFAULT_WINDOW = 1000
+SASL_METHODS = ("scram-sha-256", "cram-md5", "plain", "login", "xoauth2", "oauthbearer")
 Progress = Callable[[int], None]
 
 
@@ -229,6 +230,13 @@ class Pop3Client(poplib.POP3):
         caps = self.capabilities
         offered = set(caps.sasl)
         if method != "auto":
+            sasl_name = method.upper()
+            if method in SASL_METHODS and caps.known and sasl_name not in offered:
+                raise SecurityPolicyError(
+                    f"The account asks for {sasl_name} login, which {self.host} does not "
+                    f"offer (it offers: {', '.join(caps.sasl) or 'no SASL'}). "
+                    'Set auth = "auto" to use the best it has.'
+                )
             return method
         if credentials.oauth_token:
             for name in ("OAUTHBEARER", "XOAUTH2"):
