@@ -138,3 +138,21 @@ def test_log_file_is_private_and_escapes_control_characters(tmp_path) -> None:
     assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text
     assert "\\x1b]0;pwned\\x07 hi\\x9b" in text
     assert "secret-in-file" not in text
+
+
+def test_queue_puts_the_user_first_and_drops_what_they_moved_on_from() -> None:
+    from popui.pop3.account import Account
+    from popui.pop3.requests import Commit, FetchHeaders, Preview
+    from popui.pop3.session import Pop3Session
+
+    session = Pop3Session(Account(name="q", host="127.0.0.1", user="u"), lambda e: None)
+    background = FetchHeaders(("a", "b", "c"))
+    session.submit(background)
+    session.submit(Preview("a"))
+    session.submit(Preview("b"))  # the user moved on: the preview of "a" is stale
+    session.submit(FetchHeaders(("x",), interactive=True))
+    session.submit(FetchHeaders(("y",), interactive=True))  # scrolled again
+    session.submit(Commit(("z",)))
+    order = [session._take() for _ in range(4)]
+    assert order == [Commit(("z",)), Preview("b"), FetchHeaders(("y",), interactive=True),
+                     background]
