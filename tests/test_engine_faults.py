@@ -223,3 +223,23 @@ def test_stop_cuts_off_a_transfer_without_deleting_anything() -> None:
             rec.wait(ev.Disconnected)
         server.wait_sessions(1)
     assert server.deleted == [] and "DELE" not in server.verbs()
+
+
+def test_keepalive_noop_when_idle() -> None:
+    import threading
+
+    from popui.pop3.protocol_log import ProtocolLog
+
+    noop_sent = threading.Event()
+    log = ProtocolLog(level=1)
+    log.subscribe(lambda line: line.text == "NOOP" and noop_sent.set())
+    with fault_server() as server:
+        account = Account(name="idle", host=server.host, port=server.port, security="none",
+                          user=USER, auth="user", keepalive=0.2)
+        recorder = Recorder()
+        session = Pop3Session(account, recorder, log=log)
+        session.start(Credentials(password=PASSWORD))
+        recorder.wait(ev.Listing)
+        assert noop_sent.wait(10)
+        session.stop()
+    assert "NOOP" in server.verbs()
