@@ -19,6 +19,8 @@ committed, and none was marked seen by a preview or a header fetch.
 |                                         | nothing vanished                                 |                                    |
 | cut after QUIT, before its +OK          | CommitFailed (may be gone), reconnect: the       | exactly the marked ones deleted    |
 |                                         | marked ones vanished, Notice says so             |                                    |
+| the same in the app                     | "Commit failed" dialog, then a toast saying they | exactly the marked ones deleted    |
+|                                         | were deleted; the list shows the other three     |                                    |
 | Dovecot restarted (sessions survive)    | nothing: the open session goes on                | all there, none seen               |
 | Dovecot stopped with our session, later | ConnectionLost, "Cannot connect" while down,     | all there, none seen               |
 | started again                           | then reconnected; the preview arrives            |                                    |
@@ -43,15 +45,19 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 
 import pytest
+from app_support import run_async, wait_until
 from dovecot import DovecotServer, MailUser, find_dovecot
 from engine_support import Recorder, dovecot_account
 from maildir import as_bytes, make_message
 from relay import Relay
 
+from popui.app import PopuiApp
+from popui.credentials import StaticSecret
 from popui.pop3 import events as ev
 from popui.pop3.account import Account, Credentials
 from popui.pop3.requests import Commit, Connect, FetchHeaders, Preview, Retrieve
 from popui.pop3.session import Pop3Session
+from popui.screens.confirm import ConfirmCommit, ErrorDialog
 
 DELE_REPLY = b"+OK Marked to be deleted.\r\n"
 BACKOFF = (0.05, 0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
@@ -363,3 +369,33 @@ def test_reconnect_while_another_client_holds_the_lock(locking_dovecot: DovecotS
         run.session.stop()
     assert user.maildir.message_ids() == set(run.ids.values())
     assert user.maildir.seen_files() == []
+
+
+# -- the same, seen through the app ------------------------------------------------------------
+
+
+@run_async
+async def test_app_tells_what_a_lost_quit_reply_deleted(mailbox, relay, tmp_path) -> None:
+    mailbox.fill(5)
+    app = PopuiApp(account=through(relay, mailbox), secrets=StaticSecret(mailbox.password),
+                   state_folder=tmp_path / "state")
+    async with app.run_test(size=(150, 30)) as pilot:
+        await wait_until(pilot, lambda: app.main.status.status.loaded == 5, what="5 rows")
+        await pilot.press("d", "d")  # the two newest
+        marked = {app.main.message_list.row(uid).subject for uid in app.marks.snapshot()}
+        assert marked == {"Test message 00004", "Test message 00003"}
+        relay.cut(b"QUIT", server_bytes=0)
+        await pilot.press("dollar_sign")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmCommit), what="confirm")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorDialog), what="error dialog")
+        assert app.screen.title_text == "Commit failed"
+        assert "did not confirm QUIT" in app.screen.message
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any("deleted by the server" in n.message
+                                            for n in app._notifications), what="the notice")
+        await wait_until(pilot, lambda: len(app.main.message_list.view) == 3, what="relisted")
+        assert len(app.marks) == 0
+        await app.action_quit_now()
+    assert mailbox.maildir.message_ids() == {f"<msg-{i:05d}@popui.test>" for i in (0, 1, 2)}
+    assert mailbox.maildir.seen_files() == []
