@@ -45,6 +45,17 @@ def test_scram_refuses_a_server_that_does_not_know_the_password() -> None:
         raise AssertionError("a forged server signature was accepted")
 
 
+def test_scram_refuses_a_server_that_skips_its_proof() -> None:
+    mech = sasl.ScramSha256("user", "pencil", nonce="abc")
+    mech.step(b"r=abcdef,s=" + base64.b64encode(b"salt") + b",i=4096")
+    try:
+        mech.finish(b"")
+    except errors.AuthFailed as exc:
+        assert "without proving" in str(exc)
+    else:
+        raise AssertionError("a login without the server's proof was accepted")
+
+
 def test_cram_md5_answer() -> None:
     # RFC 2195 example
     mech = sasl.CramMD5("tim", "tanstaaftanstaaf")

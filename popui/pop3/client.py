@@ -297,9 +297,7 @@ class Pop3Client(poplib.POP3):
             line, _ = self._getline(self._deadline())
             self.log.status(line.decode("utf-8", "replace")[:4] + ("…" if len(line) > 4 else ""))
             if line.startswith(b"+OK"):
-                extra = line[3:].strip()
-                if extra:
-                    mech.finish(base64.b64decode(extra + b"=="))
+                mech.finish(b"")
                 return
             if line.startswith(b"-ERR"):
                 raise error_from_response(line)

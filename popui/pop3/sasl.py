@@ -26,7 +26,7 @@ class Mechanism:
         raise AuthFailed(f"Unexpected {self.name} challenge from the server.")
 
     def finish(self, data: bytes) -> None:
-        """Called with any data on the final ``+OK`` (or last challenge)."""
+        """Called on the final ``+OK`` (POP3 sends no data with it, RFC 5034)."""
 
 
 class Plain(Mechanism):
@@ -85,7 +85,7 @@ class ScramSha256(Mechanism):
     def step(self, challenge: bytes) -> bytes:
         if self._server_signature is not None:
             # server-final sent as a continuation: verify it, answer with an empty line
-            self.finish(challenge)
+            self._verify(challenge)
             return b""
         fields = dict(
             part.split("=", 1) for part in challenge.decode("ascii", "replace").split(",")
@@ -108,8 +108,13 @@ class ScramSha256(Mechanism):
         return f"{without_proof},p={base64.b64encode(proof).decode()}".encode()
 
     def finish(self, data: bytes) -> None:
-        if self._done or not data:
-            return
+        if data:
+            self._verify(data)
+        if not self._done:
+            raise AuthFailed("The server accepted the login without proving it knows the "
+                             "password (SCRAM); refusing to go on.")
+
+    def _verify(self, data: bytes) -> None:
         text = data.decode("ascii", "replace")
         if not text.startswith("v=") or self._server_signature is None or not hmac.compare_digest(
             base64.b64decode(text[2:] + "=="), self._server_signature
