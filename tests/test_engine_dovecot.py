@@ -196,3 +196,14 @@ def test_a_login_method_the_server_does_not_offer_is_named(mailbox) -> None:
         client.login(Credentials(oauth_token="token"))
     client.close()
     assert "XOAUTH2" in str(info.value) and "SCRAM-SHA-256" in str(info.value)
+
+
+def test_a_secret_with_a_line_break_is_never_sent(mailbox) -> None:
+    mailbox.fill(2)
+    log = ProtocolLog(level=2)
+    client = Pop3Client(dovecot_account(mailbox, auth="user"), log=log)
+    with pytest.raises(errors.SecretRejected):
+        client.login(Credentials(password=mailbox.password + "\r\nDELE 1"))
+    client.quit()
+    assert not any(line.text.startswith(("USER", "PASS", "DELE")) for line in log.lines())
+    assert len(mailbox.maildir.files()) == 2
