@@ -205,5 +205,6 @@ def test_a_secret_with_a_line_break_is_never_sent(mailbox) -> None:
     with pytest.raises(errors.SecretRejected):
         client.login(Credentials(password=mailbox.password + "\r\nDELE 1"))
     client.quit()
-    assert not any(line.text.startswith(("USER", "PASS", "DELE")) for line in log.lines())
+    sent = [line.text for line in log.lines() if line.direction == ">"]
+    assert sent == ["CAPA", "QUIT"]
     assert len(mailbox.maildir.files()) == 2
