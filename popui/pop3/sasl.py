@@ -69,6 +69,14 @@ def _saslname(name: str) -> str:
     return name.replace("=", "=3D").replace(",", "=2C")
 
 
+def _server_b64(text: str, problem: str) -> bytes:
+    """Base64 sent by the server; undecodable is a typed ``AuthFailed``, not ``binascii.Error``."""
+    try:
+        return base64.b64decode(text)
+    except ValueError:
+        raise AuthFailed(f"The server's SCRAM-SHA-256 {problem}.") from None
+
+
 class ScramSha256(Mechanism):
     name = "SCRAM-SHA-256"
 
@@ -92,10 +100,11 @@ class ScramSha256(Mechanism):
             if "=" in part
         )
         nonce, salt, iterations = fields.get("r", ""), fields.get("s", ""), fields.get("i", "")
-        if not nonce.startswith(self._nonce) or not salt or not iterations.isdigit():
+        if (not nonce.startswith(self._nonce) or not salt or not iterations.isascii()
+                or not iterations.isdigit()):
             raise AuthFailed("The server's SCRAM-SHA-256 challenge is malformed.")
-        salted = hashlib.pbkdf2_hmac("sha256", self._password, base64.b64decode(salt),
-                                     int(iterations))
+        salted = hashlib.pbkdf2_hmac("sha256", self._password,
+                                     _server_b64(salt, "challenge is malformed"), int(iterations))
         client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
         stored_key = hashlib.sha256(client_key).digest()
         without_proof = f"c=biws,r={nonce}"
@@ -117,7 +126,7 @@ class ScramSha256(Mechanism):
     def _verify(self, data: bytes) -> None:
         text = data.decode("ascii", "replace")
         if not text.startswith("v=") or self._server_signature is None or not hmac.compare_digest(
-            base64.b64decode(text[2:] + "=="), self._server_signature
+            _server_b64(text[2:] + "==", "proof is malformed"), self._server_signature
         ):
             raise AuthFailed("The server failed to prove it knows the password (SCRAM); "
                              "refusing to go on.")
