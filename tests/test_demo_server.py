@@ -400,3 +400,14 @@ def test_demo_server_serves_the_demo_mailbox(demo: list[tuple[str, bytes]]) -> N
         client.quit()
     finally:
         server.stop()
+
+
+def test_numbers_that_are_not_plain_ascii_digits_get_an_error(server: Pop3Server) -> None:
+    client = login(server)
+    huge = "9" * 5000  # more digits than int() accepts by default
+    assert error_of(client.retr, huge) == b"-ERR no such message"
+    assert error_of(client.dele, huge) == b"-ERR no such message"
+    assert error_of(client.top, 1, "²").startswith(b"-ERR TOP needs")
+    assert error_of(client.top, 1, huge).startswith(b"-ERR TOP needs")
+    assert client.top(1, 0)[0].startswith(b"+OK")  # the session is still alive
+    client.quit()

@@ -430,10 +430,11 @@ class Pop3Server:
         message = self.find_message(session, number)
         if message is None:
             return
-        if not lines.strip().isdigit():
+        count = _number(lines)
+        if count is None:
             self.err(session, "TOP needs a message number and a line count")
             return
-        self.multiline(session, "top of message follows", top_of(message.data, int(lines)))
+        self.multiline(session, "top of message follows", top_of(message.data, count))
 
     def handle_RETR(self, session: Session, args: str) -> None:
         message = self.find_message(session, args)
@@ -470,8 +471,7 @@ class Pop3Server:
 
     def find_message(self, session: Session, arg: str) -> StoredMessage | None:
         """The live message numbered ``arg``, or None after replying -ERR."""
-        arg = arg.strip()
-        n = int(arg) if arg.isascii() and arg.isdigit() else 0
+        n = _number(arg) or 0
         if not 1 <= n <= len(session.messages):
             self.err(session, "no such message")
             return None
@@ -491,6 +491,11 @@ class Pop3Server:
         live = session.live()
         self.listing(session, f"{len(live)} messages", (line(n, m) for n, m in live))
 
+
+def _number(text: str) -> int | None:
+    """A command argument as a number: ASCII digits only, and few enough for ``int()``."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 20 else None
 
 
 def _same(given: str, expected: str) -> bool:
