@@ -74,20 +74,6 @@ class Row:
 # Formatting
 
 
-def human_size(size: int) -> str:
-    """Bytes in short human units: ``512B``, ``4.2K``, ``38K``, ``5.1M``, ``1.0G``."""
-    if size < 1000:
-        return f"{size}B"
-    value = float(size)
-    for unit in ("K", "M", "G", "T"):
-        value /= 1024
-        if value < 9.95:
-            return f"{value:.1f}{unit}"
-        if value < 999.5 or unit == "T":
-            return f"{value:.0f}{unit}"
-    return f"{value:.0f}T"  # pragma: no cover - unreachable
-
-
 def format_date(
     date: datetime | None, now: datetime, tz: tzinfo | None = None, full_format: str = "%Y-%m-%d"
 ) -> str:

@@ -12,9 +12,9 @@ from textual.pilot import Pilot
 
 from popui.app import PopuiApp
 from popui.credentials import StaticSecret
-from popui.rows import human_size
 from popui.screens.confirm import ConfirmCommit, QuitDialog
 from popui.screens.message_view import MessageView
+from popui.sizes import human_size
 from popui.themes import shipped_themes_dir
 
 
@@ -118,7 +118,7 @@ async def test_opening_one_message_marks_only_it_seen(mailbox, tmp_path: Path) -
 async def test_mark_two_and_commit_deletes_exactly_those(mailbox, tmp_path: Path) -> None:
     mailbox.fill(5)
     app = make_app(mailbox, tmp_path, debug_level=1)
-    async with app.run_test(size=(150, 30)) as pilot:
+    async with app.run_test(size=(150, 30), notifications=True) as pilot:
         await loaded(pilot, app, 5)
         await pilot.press("d", "d")
         assert len(app.marks) == 2
@@ -126,9 +126,14 @@ async def test_mark_two_and_commit_deletes_exactly_those(mailbox, tmp_path: Path
         await pilot.press("dollar_sign")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmCommit), what="dialog")
         await wait_until(pilot, lambda: "Test message 00004" in screen_text(app), what="list")
+        freed = human_size(sum(row.size for row in app.main.marked_rows()))
+        assert f"{freed} in total" in screen_text(app)
         await pilot.press("y")
         await wait_until(pilot, lambda: len(app.main.message_list.view) == 3
                          and app.main.status.status.state == "connected", what="relisting")
+        # The engine's report reads sizes the way the dialog did.
+        await wait_until(pilot, lambda: f"deleting 2 messages ({freed})" in screen_text(app),
+                         what="commit report")
         assert len(app.marks) == 0
         assert [r.subject for r in app.main.message_list.view] == [
             "Test message 00002", "Test message 00001", "Test message 00000"]

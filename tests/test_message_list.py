@@ -10,7 +10,8 @@ from app_support import run_async, wait_until
 from textual.app import App, ComposeResult
 
 from popui.pop3.marks import Marks
-from popui.rows import Row, RowFilter, filter_rows, format_date, human_size, next_sort, sort_rows
+from popui.rows import Row, RowFilter, filter_rows, format_date, next_sort, sort_rows
+from popui.sizes import human_size
 from popui.themes import mail_variable_defaults
 from popui.widgets.message_list import MessageList
 

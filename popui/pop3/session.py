@@ -48,6 +48,7 @@ from popui.pop3.requests import (
     Retrieve,
     SetDebugLevel,
 )
+from popui.sizes import human_size
 
 ClientFactory = Callable[..., Pop3Client]
 DEFAULT_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
@@ -55,14 +56,6 @@ DEFAULT_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 HEADER_BATCH = 500
 #: header results are reported to the UI in slices of this size
 REPORT_EVERY = 250
-
-
-def human_size(size: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"
 
 
 class Pop3Session:

@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from popui.rows import human_size
+from popui.sizes import human_size
 from popui.widgets.safe_text import safe_block, safe_line
 
 QuitChoice = Literal["commit", "discard", "cancel"]

@@ -11,7 +11,7 @@ from textual.widgets import Footer, Static
 
 from popui.pop3.events import Connected
 from popui.pop3.models import Capabilities
-from popui.rows import human_size
+from popui.sizes import human_size
 from popui.widgets.safe_text import safe_field, safe_line
 
 

@@ -33,7 +33,7 @@ from textual.worker import get_current_worker
 from popui.mail.attachments import save_all, save_attachment, save_eml
 from popui.mail.message import ParsedMessage, parse_message
 from popui.pop3.events import Event, MessageRetrieved, RetrieveFailed, RetrieveProgress
-from popui.rows import human_size
+from popui.sizes import human_size
 from popui.widgets.preview import header_lines
 from popui.widgets.safe_text import clean_block, clean_line, safe_field, safe_line
 

@@ -23,7 +23,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
-from popui.rows import Row, RowFilter, format_date, human_size, sort_rows
+from popui.rows import Row, RowFilter, format_date, sort_rows
+from popui.sizes import human_size
 
 
 def _local_now() -> datetime:

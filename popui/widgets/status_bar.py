@@ -9,7 +9,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from popui.mail.sanitize import clean_line
-from popui.rows import human_size
+from popui.sizes import human_size
 
 
 @dataclass(frozen=True)
