@@ -453,18 +453,29 @@ def _write_checked(path: Path, text: str, check: Callable[[Settings], None]) -> 
             f"could not update the file safely ({exc.problem}); please edit it by hand", path,
         ) from None
     check(settings)
+    try:
+        _replace_file(path, text)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the file: {_reason(exc)}", path) from None
+    return settings
+
+
+def _replace_file(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, flush it to disk, then rename it over
+    ``path``: a crash leaves the old file or the new one, never a truncated one."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
         if path.exists():
             os.chmod(tmp, path.stat().st_mode & 0o777)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return settings
 
 
 def _read_lines(path: Path) -> list[str]:

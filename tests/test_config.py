@@ -286,3 +286,13 @@ def test_readme_example_loads_and_documents_every_key(tmp_path: Path) -> None:
     assert set(settings.accounts) == {"work", "home", "gmail", "lab"}
     for key in (*_ACCOUNT_KEYS, *_UI_KEYS):
         assert f"\n{key} = " in example or f"\n[ui.{key}]" in example, key
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_a_file_that_cannot_be_written_is_a_config_error() -> None:
+    path = Path("/proc/popui-no-such-folder/config.toml")  # not writable, not even by root
+    with pytest.raises(ConfigError) as info:
+        save_ui_choice(path, "theme", "one")
+    assert info.value.path == path and "cannot write the file" in str(info.value)
+    with pytest.raises(ConfigError):
+        save_account(path, "a", {"host": "h", "user": "u"})
