@@ -380,3 +380,14 @@ def test_account_add_with_password_command_stores_nothing_in_keyring(
     assert settings.secrets["w"].password_command == 'echo "$POPUI_TEST_SECRET"'
     assert settings.accounts["w"].auth == "plain"
     assert SecretSource.for_account(settings, "w").get_password() == mailbox.password
+
+
+def test_account_forget_remove_of_an_inline_table_says_to_edit_by_hand(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = config(tmp_path, '[accounts]\nwork = { host = "h", user = "u" }\n')
+    before = path.read_text()
+    assert entry.main(["account", "forget", "work", "--remove"]) == 2
+    err = capsys.readouterr().err
+    assert "[accounts.work]" in err and "by hand" in err and "Traceback" not in err
+    assert path.read_text() == before

@@ -200,6 +200,14 @@ def account_forget(name: str, remove: bool, config_path: Path) -> int:
         _err(f"no account named {name!r} in {config_path} (accounts: {known})")
         return 2
     account = settings.accounts[name]
+    if remove:  # first: if the file cannot be edited, nothing at all has changed
+        try:
+            remove_account(config_path, name)
+        except KeyError:  # defined inline or with dotted keys, not as its own table
+            _err(f"account {name!r} is not written as an [accounts.{name}] table in "
+                 f"{config_path}; please remove it by hand")
+            return 2
+        print(f"Removed account {name!r} from {config_path}.")
     try:
         removed = SecretSource(account).forget()
     except SecretError as exc:
@@ -209,9 +217,6 @@ def account_forget(name: str, remove: bool, config_path: Path) -> int:
         print(f"Deleted the keyring entry {account.keyring_user!r}.")
     elif removed is False:
         print(f"No keyring entry for {account.keyring_user!r}.")
-    if remove:
-        remove_account(config_path, name)
-        print(f"Removed account {name!r} from {config_path}.")
     return 0 if removed is not None or remove else 1
 
 
