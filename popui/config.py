@@ -454,7 +454,7 @@ def _write_checked(path: Path, text: str, check: Callable[[Settings], None]) -> 
         ) from None
     check(settings)
     try:
-        _replace_file(path, text)
+        _replace_file(path.resolve(), text)  # through a symlink (dotfiles), never over it
     except OSError as exc:
         raise ConfigError(f"cannot write the file: {_reason(exc)}", path) from None
     return settings

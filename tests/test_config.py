@@ -296,3 +296,14 @@ def test_a_file_that_cannot_be_written_is_a_config_error() -> None:
     assert info.value.path == path and "cannot write the file" in str(info.value)
     with pytest.raises(ConfigError):
         save_account(path, "a", {"host": "h", "user": "u"})
+
+
+def test_a_symlinked_file_is_updated_where_it_lives(tmp_path: Path) -> None:
+    dotfiles = tmp_path / "dotfiles"
+    dotfiles.mkdir()
+    real = write(dotfiles, "# mine\n")
+    link = tmp_path / "link.toml"
+    link.symlink_to(real)
+    save_ui_choice(link, "theme", "one")
+    assert link.is_symlink() and link.resolve() == real
+    assert real.read_text() == '[ui]\ntheme = "one"\n\n# mine\n'
