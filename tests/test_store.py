@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 import stat
 import threading
 from pathlib import Path
 
+import pytest
+
+from popui.store import state as state_module
 from popui.store.state import DB_NAME, LocalState
 
 
@@ -85,3 +89,22 @@ def test_shared_between_threads(tmp_path: Path) -> None:
             thread.join(timeout=30)
         assert errors == []
         assert len(state.opened_uids()) == 400
+
+
+def test_a_locked_database_is_not_set_aside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another popui holding a lock is no reason to throw its state away."""
+    with LocalState(tmp_path, "acct") as state:
+        state.mark_opened("x")
+    monkeypatch.setattr(state_module, "BUSY_TIMEOUT", 0.05)
+    holder = sqlite3.connect(tmp_path / DB_NAME, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            LocalState(tmp_path, "acct")
+    finally:
+        holder.close()
+    assert list(tmp_path.glob(f"{DB_NAME}.damaged-*")) == []
+    with LocalState(tmp_path, "acct") as again:
+        assert again.is_opened("x")

@@ -26,6 +26,10 @@ CREATE TABLE IF NOT EXISTS headers (
 ) WITHOUT ROWID;
 """
 _CHUNK = 500  # stays below SQLite's limit on query parameters
+#: seconds to wait for another popui holding a lock on the same file before giving up
+BUSY_TIMEOUT = 5.0
+#: what SQLite says of a file that is not (or no longer) a usable database
+_DAMAGED = frozenset({sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT})
 
 
 def _private_dirs(folder: Path) -> None:
@@ -54,14 +58,18 @@ class LocalState:
         self._lock = threading.Lock()
         try:
             self._conn = self._open()
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as exc:
+            if exc.sqlite_errorcode not in _DAMAGED:  # locked, unreadable...: not ours to move
+                raise
             # Only a cache: keep the damaged file for inspection and start afresh.
             self.path.rename(self.path.with_name(f"{DB_NAME}.damaged-{int(time.time())}"))
             self._conn = self._open()
 
     def _open(self) -> sqlite3.Connection:
         os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        conn = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT, check_same_thread=False, isolation_level=None
+        )
         try:
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(_SCHEMA)
