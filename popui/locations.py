@@ -23,15 +23,22 @@ def _dirs() -> PlatformDirs:
     return PlatformDirs(APP_NAME, appauthor=False)
 
 
-def _private_dir(path: str | Path) -> Path:
+def private_dir(path: str | Path) -> Path:
+    """``path``, created if missing with every folder popui creates on the way private (0700)."""
     path = Path(path)
-    if not path.is_dir():
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    missing = []
+    for folder in (path, *path.parents):
+        if folder.is_dir():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.chmod(0o700)  # mkdir's mode is filtered by the umask
     return path
 
 
 def config_dir() -> Path:
-    return _private_dir(_dirs().user_config_dir)
+    return private_dir(_dirs().user_config_dir)
 
 
 def config_file() -> Path:
@@ -44,14 +51,14 @@ def config_file() -> Path:
 
 def themes_dir() -> Path:
     """User theme files (``*.toml``), loaded next to the themes shipped with popui."""
-    return _private_dir(config_dir() / "themes")
+    return private_dir(config_dir() / "themes")
 
 
 def cache_dir() -> Path:
     """Header cache: can be deleted at any time, popui fetches again what it needs."""
-    return _private_dir(_dirs().user_cache_dir)
+    return private_dir(_dirs().user_cache_dir)
 
 
 def state_dir() -> Path:
     """Local state worth keeping across runs (e.g. what was already seen)."""
-    return _private_dir(_dirs().user_state_dir)
+    return private_dir(_dirs().user_state_dir)

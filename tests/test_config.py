@@ -259,7 +259,8 @@ def test_locations_honour_environment(tmp_path: Path, monkeypatch: pytest.Monkey
     assert locations.config_file() == tmp_path / "cfg" / "popui" / "config.toml"
     assert locations.themes_dir() == tmp_path / "cfg" / "popui" / "themes"
     for made in (locations.config_dir(), locations.cache_dir(), locations.state_dir()):
-        assert made.is_dir() and stat.S_IMODE(made.stat().st_mode) == 0o700
+        for folder in (made, made.parent):  # the XDG base folders were created too: private
+            assert folder.is_dir() and stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert locations.cache_dir() == tmp_path / "cache" / "popui"
     monkeypatch.setenv("POPUI_CONFIG_FILE", str(tmp_path / "other.toml"))
     assert locations.config_file() == tmp_path / "other.toml"

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from popui.locations import private_dir
+
 DB_NAME = "state.sqlite3"
 
 _SCHEMA = """
@@ -32,17 +34,6 @@ BUSY_TIMEOUT = 5.0
 _DAMAGED = frozenset({sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT})
 
 
-def _private_dirs(folder: Path) -> None:
-    missing = []
-    for path in (folder, *folder.parents):
-        if path.exists():
-            break
-        missing.append(path)
-    for path in reversed(missing):
-        path.mkdir(mode=0o700, exist_ok=True)
-        path.chmod(0o700)  # mkdir's mode is filtered by the umask
-
-
 def _chunks(items: list[str]) -> Iterable[list[str]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
@@ -52,7 +43,7 @@ class LocalState:
     """State of one account (``account`` is any stable key, e.g. ``user@host:port``)."""
 
     def __init__(self, folder: Path, account: str) -> None:
-        _private_dirs(folder)
+        private_dir(folder)
         self.path = folder / DB_NAME
         self.account = account
         self._lock = threading.Lock()
