@@ -254,8 +254,9 @@ class DovecotServer:
                 if self._proc is None or self._proc.poll() is not None:
                     raise DovecotError(f"dovecot exited during start-up:\n{self._log_tail()}")
                 try:
-                    with socket.create_connection((self.host, port), timeout=2) as raw:
-                        sock = ctx.wrap_socket(raw, server_hostname=self.host) if tls else raw
+                    # wrap_socket takes the socket over: close what it returns, not ``raw``
+                    raw = socket.create_connection((self.host, port), timeout=2)
+                    with ctx.wrap_socket(raw, server_hostname=self.host) if tls else raw as sock:
                         greeting = sock.recv(512)
                     if greeting.startswith(b"+OK"):
                         break

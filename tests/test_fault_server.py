@@ -239,10 +239,10 @@ def test_uidl_changes_between_sessions() -> None:
 
 
 def test_garbage_greeting() -> None:
-    with fault_server("garbage-greeting") as server:
-        with pytest.raises(poplib.error_proto) as info:
-            connect(server)
-        assert info.value.args[0] == GARBAGE_GREETING.rstrip()
+    with fault_server("garbage-greeting") as server, socket.create_connection(
+        (server.host, server.port), timeout=5
+    ) as sock, sock.makefile("rb") as reader:  # poplib would leave its socket open on this
+        assert reader.readline() == GARBAGE_GREETING
 
 
 def test_garbage_reply() -> None:
