@@ -15,20 +15,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from popui.mail.sanitize import INVISIBLE
+
 #: Longest file name written, in UTF-8 bytes (most file systems allow 255).
 MAX_NAME_BYTES = 200
 
-_INVISIBLE = [
-    0x061C,
-    0x180E,
-    *range(0x200B, 0x2010),  # zero-width characters, LRM, RLM
-    *range(0x202A, 0x202F),  # bidi embeddings and overrides
-    *range(0x2060, 0x2070),  # word joiner, invisible operators, bidi isolates
-    0xFEFF,
-    *range(0xFFF9, 0xFFFC),
-    *range(0xD800, 0xE000),  # lone surrogates
-]
-_REMOVE: dict[int, None] = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0), *_INVISIBLE])
+# Controls and the characters the display sanitiser replaces are dropped from file names.
+_REMOVE: dict[int, None] = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0), *INVISIBLE])
 _WINDOWS_BAD = re.compile(r'[<>:"|?*]')
 _DOTS = re.compile(r"\.{2,}")
 _RESERVED = re.compile(r"(?i)(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?")

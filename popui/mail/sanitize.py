@@ -22,19 +22,22 @@ _INVISIBLE = [
     0x180E,  # Mongolian vowel separator (zero width)
     *range(0x200B, 0x200E),  # zero-width space, non-joiner, joiner
     0x2060,  # word joiner
-    *range(0x2061, 0x2065),  # invisible math operators
+    *range(0x2061, 0x2066),  # invisible math operators (and the unassigned U+2065)
     *range(0x206A, 0x2070),  # deprecated format controls
     0xFEFF,  # zero-width no-break space / BOM
     *range(0xFFF9, 0xFFFC),  # interlinear annotation controls
 ]
+
+#: Code points that change or hide what is read without being seen: bidi controls, zero-width
+#: and other invisible characters, lone surrogates.
+INVISIBLE: frozenset[int] = frozenset([*_BIDI, *_INVISIBLE, *range(0xD800, 0xE000)])
 
 
 def _base_table() -> dict[int, str]:
     table: dict[int, str] = {c: chr(0x2400 + c) for c in range(0x20)}  # Control Pictures
     table[0x7F] = "\u2421"  # ␡
     table.update({c: REPLACEMENT for c in range(0x80, 0xA0)})  # C1, including NEL
-    table.update({c: REPLACEMENT for c in _BIDI + _INVISIBLE})
-    table.update({c: REPLACEMENT for c in range(0xD800, 0xE000)})  # lone surrogates
+    table.update(dict.fromkeys(INVISIBLE, REPLACEMENT))
     return table
 
 
