@@ -13,7 +13,6 @@ from __future__ import annotations
 import email
 import email.policy
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 
@@ -118,33 +117,27 @@ def _std_message(raw: bytes) -> Message:
     return email.message_from_bytes(raw, policy=email.policy.compat32)
 
 
-def _attachments(raw: bytes, message: Message) -> list[Attachment]:
-    """The attachments of ``message`` (parsed from ``raw``); big ones decode again on demand."""
+def _attachment(raw: bytes, part: Message, position: int) -> Attachment:
+    """Attachment number ``position`` (from 0) of the message ``raw``, which ``part`` is.
 
-    def load(position: int) -> Callable[[], bytes]:
-        def reparse() -> bytes:
-            found = [part for part, is_att in _leaves(_std_message(raw)) if is_att]
-            return _data(found[position])
+    Up to ``KEEP_DECODED`` bytes the decoded data is kept; a bigger one is decoded again from
+    ``raw`` when it is asked for, so a parsed message does not hold every attachment twice.
+    """
 
-        return reparse
+    def reparse() -> bytes:
+        found = [leaf for leaf, is_att in _leaves(_std_message(raw)) if is_att]
+        return _data(found[position])
 
-    found: list[Attachment] = []
-    for part, is_attachment in _leaves(message):
-        if not is_attachment:
-            continue
-        data = _data(part)
-        name = _filename(part)
-        ctype = clean_line(part.get_content_type().lower())
-        found.append(
-            Attachment(
-                filename=clean_line(name),
-                safe_filename=safe_filename(name, fallback_name(len(found) + 1, ctype)),
-                content_type=ctype,
-                size=len(data),
-                _load=(lambda kept=data: kept) if len(data) <= KEEP_DECODED else load(len(found)),
-            )
-        )
-    return found
+    data = _data(part)
+    name = _filename(part)
+    ctype = clean_line(part.get_content_type().lower())
+    return Attachment(
+        filename=clean_line(name),
+        safe_filename=safe_filename(name, fallback_name(position + 1, ctype)),
+        content_type=ctype,
+        size=len(data),
+        _load=(lambda: data) if len(data) <= KEEP_DECODED else reparse,
+    )
 
 
 def _mailparser_tree(raw: bytes) -> Message:
@@ -153,9 +146,12 @@ def _mailparser_tree(raw: bytes) -> Message:
 
 
 def _body(raw: bytes, message: Message) -> _Body:
-    body = _Body(attachments=_attachments(raw, message))
+    """Text parts and attachments of ``message`` (parsed from ``raw``), in one walk."""
+    body = _Body()
     for part, is_attachment in _leaves(message):
-        if not is_attachment:
+        if is_attachment:
+            body.attachments.append(_attachment(raw, part, len(body.attachments)))
+        else:
             text = decode_bytes(_data(part), part.get_content_charset())
             (body.html if part.get_content_type() == "text/html" else body.plain).append(text)
     return body
