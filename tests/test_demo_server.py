@@ -9,9 +9,11 @@ import poplib
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
+from typing import BinaryIO
 
 import pytest
 
@@ -52,7 +54,19 @@ def error_of(call, *args) -> bytes:
     return info.value.args[0]
 
 
-def read_response(reader, multiline: bool) -> list[bytes]:
+@contextmanager
+def raw_login(server: Pop3Server) -> Iterator[tuple[socket.socket, BinaryIO]]:
+    """A socket logged in by hand (USER and PASS pipelined) and a reader, for wire bytes."""
+    with socket.create_connection((server.host, server.port), timeout=5) as sock, \
+            sock.makefile("rb") as reader:
+        assert reader.readline().startswith(b"+OK popui demo")
+        sock.sendall(b"USER alice\r\nPASS s3cret pass\r\n")
+        assert reader.readline() == b"+OK send PASS\r\n"
+        assert reader.readline().startswith(b"+OK maildrop")
+        yield sock, reader
+
+
+def read_response(reader: BinaryIO, multiline: bool) -> list[bytes]:
     """One raw response: the status line and, for a multi-line one, every line to the dot."""
     lines = [reader.readline()]
     if multiline and lines[0].startswith(b"+OK"):
@@ -187,12 +201,8 @@ def test_top_counts_body_lines(server: Pop3Server) -> None:
 
 
 def test_retr_is_byte_stuffed_on_the_wire_and_round_trips(server: Pop3Server) -> None:
-    with socket.create_connection((server.host, server.port), timeout=5) as sock:
-        reader = sock.makefile("rb")
-        reader.readline()
-        sock.sendall(b"USER alice\r\nPASS s3cret pass\r\nRETR 2\r\nQUIT\r\n")
-        assert reader.readline() == b"+OK send PASS\r\n"
-        assert reader.readline().startswith(b"+OK maildrop")
+    with raw_login(server) as (sock, reader):
+        sock.sendall(b"RETR 2\r\nQUIT\r\n")
         wire = b"".join(read_response(reader, multiline=True)[1:])
     assert wire == (
         b"Subject: dots\r\n\r\n..leading dot\r\n...two dots\r\n..\r\nmiddle\r\n..\r\n.\r\n"
@@ -212,12 +222,7 @@ def test_bare_lf_messages_are_served_with_crlf(server: Pop3Server) -> None:
 
 
 def test_pipelined_commands_get_one_reply_each_in_order(server: Pop3Server) -> None:
-    with socket.create_connection((server.host, server.port), timeout=5) as sock:
-        reader = sock.makefile("rb")
-        reader.readline()
-        sock.sendall(b"USER alice\r\nPASS s3cret pass\r\n")
-        reader.readline()
-        reader.readline()
+    with raw_login(server) as (sock, reader):
         numbers = [n % 3 + 1 for n in range(50)]
         sock.sendall(b"".join(f"TOP {n} 0\r\n".encode() for n in numbers) + b"QUIT\r\n")
         for n in numbers:
