@@ -127,6 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"popui: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a folder that cannot be created, a file that cannot be read...
+        print(f"popui: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -391,3 +391,14 @@ def test_account_forget_remove_of_an_inline_table_says_to_edit_by_hand(
     err = capsys.readouterr().err
     assert "[accounts.work]" in err and "by hand" in err and "Traceback" not in err
     assert path.read_text() == before
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_a_folder_that_cannot_be_created_is_a_message_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", "/proc/popui-no-such-folder")  # not even for root
+    assert entry.main(["locate", "themes"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("popui: ") and "/proc/popui-no-such-folder" in err
+    assert "Traceback" not in err
