@@ -32,6 +32,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from popui.demo.server import Hangup, Mailbox, Pop3Server, Session, StoredMessage
 from popui.pop3.protocol_log import redact_command
@@ -321,7 +322,8 @@ FAULTS: dict[str, type[FaultServer]] = {
 
 
 def make_fault_server(
-    faults: Iterable[str] = (), messages: Iterable[tuple[str, bytes]] | None = None, **options
+    faults: Iterable[str] = (), messages: Iterable[tuple[str, bytes]] | None = None,
+    **options: Any,
 ) -> FaultServer:
     """A (not yet started) server with these faults; options go to ``FaultServer``."""
     names = list(faults)
@@ -336,7 +338,7 @@ def make_fault_server(
 @contextmanager
 def fault_server(
     faults: Iterable[str] | str = (), messages: Iterable[tuple[str, bytes]] | None = None,
-    **options,
+    **options: Any,
 ) -> Iterator[FaultServer]:
     """A running fault server for the ``with`` block; stopped (connections dropped) after."""
     server = make_fault_server([faults] if isinstance(faults, str) else faults, messages, **options)
