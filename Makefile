@@ -47,3 +47,4 @@ screenshots: venv
 bench: test-deps dovecot
 	$(BIN)/python bench/headers.py
 	$(BIN)/python bench/message_list.py
+	$(BIN)/python bench/open_message.py

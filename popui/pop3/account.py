@@ -31,7 +31,8 @@ class Account:
     timeout: float = 30.0
     keepalive: float = 60.0
     preview_lines: int = 20
-    max_message_size: int = 256 * 1024 * 1024
+    #: parsing a message peaks at about 9x its size (the stdlib MIME parser): 64 MB -> ~0.6 GB
+    max_message_size: int = 64 * 1024 * 1024
 
     @property
     def effective_port(self) -> int:
