@@ -45,6 +45,9 @@ Progress = Callable[[int], None]
 class Pop3Client(poplib.POP3):
     """One connection to one POP3 server, logged in or not."""
 
+    file: LineReader  # type: ignore[assignment]  # replaces poplib's line-limited reader
+    welcome: bytes
+
     def __init__(
         self,
         account: Account,
@@ -102,7 +105,7 @@ class Pop3Client(poplib.POP3):
     def tls_version(self) -> str | None:
         return self.sock.version() if isinstance(self.sock, ssl.SSLSocket) else None
 
-    def stls(self, context: ssl.SSLContext | None = None) -> bytes:  # type: ignore[override]
+    def stls(self, context: ssl.SSLContext | None = None) -> bytes:
         if context is not None:
             self._context = context
         try:
@@ -132,7 +135,7 @@ class Pop3Client(poplib.POP3):
         except OSError as exc:
             raise ConnectionLost(f"The connection was lost while sending: {exc}") from None
 
-    def _putcmd(self, line: str, *, secret: bool = False) -> None:  # type: ignore[override]
+    def _putcmd(self, line: str, *, secret: bool = False) -> None:
         if "\r" in line or "\n" in line:
             raise SecretRejected("A command argument contains a line break; not sent.")
         self.log.command(line, secret=secret)
@@ -142,7 +145,7 @@ class Pop3Client(poplib.POP3):
         # at least 20 KB/s beyond the plain timeout: a slow drip must not hold the session
         return time.monotonic() + self.timeout + size_hint / 20_000
 
-    def _getline(self, deadline: float | None = None) -> tuple[bytes, int]:  # type: ignore[override]
+    def _getline(self, deadline: float | None = None) -> tuple[bytes, int]:
         line = self.file.readline(deadline, self.max_response)
         octets = len(line)
         if line.endswith(CRLF):
@@ -151,7 +154,7 @@ class Pop3Client(poplib.POP3):
             return line[1:-1], octets
         return line[:-1], octets
 
-    def _getresp(self, deadline: float | None = None) -> bytes:  # type: ignore[override]
+    def _getresp(self, deadline: float | None = None) -> bytes:
         resp, _ = self._getline(deadline or self._deadline())
         if self.log.level:
             self.log.status(resp.decode("utf-8", "replace"))
@@ -175,7 +178,15 @@ class Pop3Client(poplib.POP3):
                 self.log.data(line.decode("utf-8", "replace"))
         return block
 
-    def _getlongresp(self) -> tuple[bytes, list[bytes], int]:  # type: ignore[override]
+    def _shortcmd(self, line: str) -> bytes:
+        self._putcmd(line)
+        return self._getresp()
+
+    def _longcmd(self, line: str) -> tuple[bytes, list[bytes], int]:
+        self._putcmd(line)
+        return self._getlongresp()
+
+    def _getlongresp(self) -> tuple[bytes, list[bytes], int]:
         resp = self._getresp()
         body = self._read_body()
         return resp, body_lines(body), len(body)
