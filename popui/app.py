@@ -19,14 +19,16 @@ from typing import Any
 
 from textual import on, work
 from textual.app import App, SystemCommand
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from popui.commands import APP_COMMANDS, MAIN_COMMANDS, bindings, check_keymap
 from popui.config import Settings
 from popui.mail.headers import HeaderSummary, summarize_headers
-from popui.mail.sanitize import clean_line
+from popui.mail.sanitize import clean_block, clean_line
 from popui.messages import CachedHeaders, SessionEvent
 from popui.pop3 import events as ev
 from popui.pop3.account import Account, Credentials
@@ -80,6 +82,10 @@ class PopuiApp(App[None]):
         self.connected: ev.Connected | None = None
         self.store: LocalState | None = None
         self._password_to_remember: str | None = None
+        self._credentials: Credentials | None = None
+        """The last credentials logged in with: a refused-for-now login is retried with them."""
+        self._retry_timer: Timer | None = None
+        self._reconnect_toasted = False
         self._quit_after_commit = False
         self._theme_ready = False
 
@@ -235,6 +241,7 @@ class PopuiApp(App[None]):
             password, remember = answer
             self._password_to_remember = password if remember else None
             credentials = Credentials(password=password)
+        self._credentials = credentials
         if self.session is None:
             self.session = Pop3Session(
                 self.account, self._from_session_thread, log=self.protocol_log,
@@ -287,37 +294,46 @@ class PopuiApp(App[None]):
     def _session_event(self, message: SessionEvent) -> None:
         event = message.event
         self.main.session_event(message)
-        top = self.screen
-        if isinstance(top, MessageView):
-            if isinstance(event, ev.RetrieveProgress):
-                top.show_progress(event)
-            elif isinstance(event, ev.MessageRetrieved):
-                top.show_message(event)
-            elif isinstance(event, ev.RetrieveFailed):
-                top.show_failure(event)
+        if isinstance(event, ev.RetrieveProgress | ev.MessageRetrieved | ev.RetrieveFailed):
+            # The full view may sit under a dialog or the help: it still gets its message.
+            for screen in self.screen_stack:
+                if isinstance(screen, MessageView):
+                    screen.session_event(event)
         if isinstance(event, ev.Connected):
             self.connected = event
+            self._cancel_retry()
+            if self._reconnect_toasted:
+                self._reconnect_toasted = False
+                self.notify("Connected again; marks were kept.", title="Reconnected")
             if self._password_to_remember is not None:
                 self._remember_password(self._password_to_remember)
                 self._password_to_remember = None
         elif isinstance(event, ev.LoginFailed):
             if event.wrong_credentials:
                 self.connect(retry_message=event.message)
+            elif event.retry_after:
+                self._schedule_retry(event.retry_after)
+                self.notify(
+                    f"{event.message} Retrying in {event.retry_after:.0f} s; r retries now.",
+                    title="Login refused for now", severity="warning", markup=False,
+                )
             else:
-                wait = f" Try again in {event.retry_after:.0f} s (r)." if event.retry_after else ""
-                self.notify(event.message + wait, title="Login refused", severity="warning",
+                self.notify(event.message, title="Login refused", severity="warning",
                             markup=False)
         elif isinstance(event, ev.Fatal):
             self._quit_after_commit = False
+            self._reconnect_toasted = False
             self.push_screen(ErrorDialog("The session stopped", event.message))
         elif isinstance(event, ev.Notice):
             severity = event.severity if event.severity in ("information", "warning",
                                                             "error") else "warning"
             self.notify(event.message, severity=severity, markup=False)  # type: ignore[arg-type]
         elif isinstance(event, ev.ConnectionLost):
-            retry = f" Reconnecting in {event.retry_in:.0f} s." if event.retry_in else ""
-            self.notify(event.message + retry, title="Connection lost", severity="warning",
-                        markup=False)
+            # One toast per outage; the status bar counts the attempts.
+            if not self._reconnect_toasted:
+                self._reconnect_toasted = True
+                self.notify(f"{event.message} Reconnecting; the status bar shows progress.",
+                            title="Connection lost", severity="warning", markup=False)
         elif isinstance(event, ev.CommitDone):
             self.notify(event.message, title="Committed", markup=False, timeout=8)
             if self._quit_after_commit:
@@ -327,6 +343,31 @@ class PopuiApp(App[None]):
             self.push_screen(ErrorDialog("Commit failed", event.message))
         elif isinstance(event, ev.MessageRetrieved):
             self._remember_opened(event.uid)
+
+    def _schedule_retry(self, delay: float) -> None:
+        """The server refused the login for now (IN-USE, LOGIN-DELAY, SYS/TEMP): try again
+        by itself after ``delay`` seconds, counting down in the status bar; ``r`` is now."""
+        self._cancel_retry()
+        self._retry_timer = self.set_timer(delay, self.retry_login)
+        self.main.status.update_status(state="waiting",
+                                       retry_at=self.main.status.clock() + delay)
+
+    def _cancel_retry(self) -> None:
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
+
+    @property
+    def retry_pending(self) -> bool:
+        return self._retry_timer is not None
+
+    def retry_login(self) -> None:
+        """Log in again with the same credentials (the countdown ran out, or ``r``)."""
+        self._cancel_retry()
+        if self.session is not None and self._credentials is not None:
+            self.session.submit(Connect(self._credentials))
+        else:
+            self.reconnect()
 
     @work(thread=True, exclusive=True, group="remember", exit_on_error=False)
     def _remember_password(self, password: str) -> None:
@@ -414,7 +455,7 @@ class PopuiApp(App[None]):
         if not rows:
             self.notify("Nothing is marked. Mark messages with d first.")
             return
-        if self.session is None or self.connected is None:
+        if self.session is None or self.main.status.status.state != "connected":
             self.notify("Not connected: nothing can be deleted now.", severity="warning")
             return
         ok = await self.push_screen_wait(ConfirmCommit(
@@ -457,6 +498,20 @@ class PopuiApp(App[None]):
         store, self.store = self.store, None
         if store is not None:
             store.close()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast (ours, the screens', Textual's): server text reaches here, so control
+        characters become visible placeholders; untrusted text also comes with markup=False."""
+        super().notify(clean_block(message), title=clean_line(title), severity=severity,
+                       timeout=timeout, markup=markup)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -8,6 +8,9 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from textual.app import App
+from textual.message import Message
+from textual.notifications import Notify
 from textual.pilot import Pilot
 
 
@@ -30,3 +33,13 @@ def run_async(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., N
         asyncio.run(test(*args, **kwargs))
 
     return wrapper
+
+
+def screen_text(app: App[Any]) -> str:
+    """Plain text of every cell the current screen renders (what a user would see)."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def notices(messages: list[Message]) -> list[str]:
+    """The toasts' texts among the messages recorded with ``run_test(message_hook=...)``."""
+    return [m.notification.message for m in messages if isinstance(m, Notify)]

@@ -134,12 +134,18 @@ class MainScreen(Screen[None]):
     def session_event(self, message: SessionEvent) -> None:
         event = message.event
         if isinstance(event, ev.Connecting):
-            self.status.update_status(state="connecting", note="")
+            self.status.update_status(
+                state="reconnecting" if event.reconnect else "connecting",
+                attempt=event.attempt, retry_at=None, note="",
+            )
         elif isinstance(event, ev.Connected):
             self.status.update_status(
                 state="connected", tls=event.tls, message_count=event.message_count,
-                mailbox_size=event.mailbox_size, note="",
+                mailbox_size=event.mailbox_size, retry_at=None, note="",
             )
+        elif isinstance(event, ev.ConnectionLost):
+            retry_at = self.status.clock() + event.retry_in if event.retry_in else None
+            self.status.update_status(state="reconnecting", retry_at=retry_at)
         elif isinstance(event, ev.Listing):
             self._listing(event)
         elif isinstance(event, ev.HeadersFetched):
@@ -160,10 +166,10 @@ class MainScreen(Screen[None]):
         elif isinstance(event, ev.CommitDone):
             self.message_list.refresh_rows()
             self.update_marks_status()
-        elif isinstance(event, ev.ConnectionLost | ev.Disconnected):
-            self.status.update_status(state="offline")
+        elif isinstance(event, ev.Disconnected):
+            self.status.update_status(state="offline", retry_at=None)
         elif isinstance(event, ev.Fatal | ev.LoginFailed):
-            self.status.update_status(state="error")
+            self.status.update_status(state="error", retry_at=None)
 
     def _listing(self, event: ev.Listing) -> None:
         old = self._rows
@@ -412,7 +418,9 @@ class MainScreen(Screen[None]):
         self.popui.confirm_commit()
 
     def action_refresh(self) -> None:
-        if self.popui.session is None:
+        if self.popui.retry_pending:
+            self.popui.retry_login()
+        elif self.popui.session is None:
             self.popui.reconnect()
         else:
             self.submit(Refresh())

@@ -1,11 +1,15 @@
-"""The status bar: account and server, TLS state, mailbox size, marks, loading progress."""
+"""The status bar: account, connection state, mailbox size, marks, loading progress, sort."""
 
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from textual.content import Content
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widget import Widget
 
 from popui.mail.sanitize import clean_line
@@ -17,7 +21,11 @@ class Status:
     account: str = ""
     """``user@server``: from the user's own config, still cleaned before showing."""
     state: str = "offline"
-    """offline | connecting | connected | error"""
+    """offline | connecting | connected | reconnecting | waiting (login refused for now) | error"""
+    attempt: int = 1
+    """Reconnection attempt, while reconnecting."""
+    retry_at: float | None = None
+    """When the next attempt starts (``time.monotonic``), shown as a countdown."""
     tls: str | None = None
     message_count: int | None = None
     mailbox_size: int | None = None
@@ -38,27 +46,55 @@ class StatusBar(Widget):
         background: $panel;
         color: $foreground;
         padding: 0 1;
-        .-tls-on { color: $text-success; }
-        .-tls-off { color: $text-warning; }
     }
     """
 
     status: reactive[Status] = reactive(Status, layout=False)
 
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.clock = clock
+        self._ticker: Timer | None = None
+
     def update_status(self, **changes: object) -> None:
         self.status = replace(self.status, **changes)  # type: ignore[arg-type]
+
+    def watch_status(self, status: Status) -> None:
+        """A countdown repaints every second while it runs."""
+        if status.retry_at is not None and self._ticker is None:
+            self._ticker = self.set_interval(1.0, self.refresh)
+        elif status.retry_at is None and self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
+
+    def countdown(self) -> str:
+        """`` in 27 s`` until the next attempt, or nothing."""
+        if self.status.retry_at is None:
+            return ""
+        left = max(0, math.ceil(self.status.retry_at - self.clock()))
+        return f" in {left} s" if left else " now"
+
+    def connection(self) -> tuple[str, str]:
+        """The connection state in words, and its style."""
+        s = self.status
+        if s.state == "connected":
+            if s.tls:
+                return f"connected 🔒 {s.tls}", "$text-success"
+            return "connected, plaintext", "$text-warning"
+        if s.state == "connecting":
+            return "connecting…", "$text-muted"
+        if s.state == "reconnecting":
+            return f"reconnecting (attempt {s.attempt})…{self.countdown()}", "$text-warning"
+        if s.state == "waiting":
+            return f"login refused, retry{self.countdown()} (r: now)", "$text-warning"
+        if s.state == "error":
+            return "not connected", "$text-error"
+        return "offline", "$text-muted"
 
     def render(self) -> Content:
         s = self.status
         parts: list[Content | str | tuple[str, str]] = [(clean_line(s.account), "bold")]
-        if s.state == "connected":
-            if s.tls:
-                parts += ["  ", (f"🔒 {s.tls}", "$text-success")]
-            else:
-                parts += ["  ", ("plaintext", "$text-warning")]
-        else:
-            style = "$text-error" if s.state == "error" else "$text-muted"
-            parts += ["  ", (s.state, style)]
+        parts += ["  ", self.connection()]
         if s.message_count is not None:
             parts += ["  ", f"{s.message_count} messages"]
             if s.mailbox_size is not None:
