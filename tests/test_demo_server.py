@@ -7,7 +7,6 @@ import email
 import hashlib
 import poplib
 import socket
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -315,10 +314,8 @@ def parsed(demo: list[tuple[str, bytes]]) -> list[EmailMessage]:
     return [email.message_from_bytes(raw, policy=policy.default) for _, raw in demo]
 
 
-def test_demo_mailbox_is_deterministic_and_fast(demo: list[tuple[str, bytes]]) -> None:
-    start = time.perf_counter()
+def test_demo_mailbox_is_deterministic(demo: list[tuple[str, bytes]]) -> None:
     again = generate_demo_mailbox(300, now=NOW)
-    assert time.perf_counter() - start < 1.0
     assert again == demo
     assert generate_demo_mailbox(300, seed=2, now=NOW) != demo
     assert len(generate_demo_mailbox(7, now=NOW)) == 7

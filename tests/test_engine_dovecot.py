@@ -183,6 +183,7 @@ def test_password_never_reaches_the_protocol_log(mailbox, tmp_path) -> None:
         client.login(Credentials(password=mailbox.password))
         client.retr_bytes(1)
         client.quit()
+        log.close()
         text = "\n".join(line.text for line in log.lines())
         assert "logged in" in text and "Line 1 of message 0." in text
         for where in (text, log_file.read_text()):

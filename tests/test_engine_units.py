@@ -56,6 +56,16 @@ def test_scram_refuses_a_server_that_skips_its_proof() -> None:
         raise AssertionError("a login without the server's proof was accepted")
 
 
+def test_scram_refuses_a_hostile_iteration_count() -> None:
+    mech = sasl.ScramSha256("user", "pencil", nonce="abc")
+    try:
+        mech.step(b"r=abcdef,s=" + base64.b64encode(b"salt") + b",i=1000000000000")
+    except errors.AuthFailed as exc:
+        assert "iterations" in str(exc)
+    else:
+        raise AssertionError("a trillion PBKDF2 rounds were accepted")
+
+
 def test_cram_md5_answer() -> None:
     # RFC 2195 example
     mech = sasl.CramMD5("tim", "tanstaaftanstaaf")

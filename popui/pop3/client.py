@@ -150,9 +150,7 @@ class Pop3Client(poplib.POP3):
         octets = len(line)
         if line.endswith(CRLF):
             return line[:-2], octets
-        if line[:1] == b"\r":
-            return line[1:-1], octets
-        return line[:-1], octets
+        return line[:-1], octets  # a bare LF
 
     def _getresp(self, deadline: float | None = None) -> bytes:
         resp, _ = self._getline(deadline or self._deadline())

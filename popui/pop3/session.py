@@ -137,8 +137,9 @@ class Pop3Session:
         if thread is None or thread is threading.current_thread():
             return
         thread.join(grace)
-        client = self._client
-        if thread.is_alive() and client is not None and not self._committing:
+        with self._cond:
+            client = self._client if not self._committing else None
+        if thread.is_alive() and client is not None:
             with contextlib.suppress(OSError):
                 client.sock.shutdown(socket.SHUT_RDWR)
         thread.join(timeout)
@@ -159,6 +160,8 @@ class Pop3Session:
                 return None
             best = min(self._pending, key=lambda p: (p[0], p[1]))
             self._pending.remove(best)
+            # set under the lock, so stop() can never cut off a commit that has begun
+            self._committing = isinstance(best[2], Commit)
             return best[2]
 
     def _wait(self, seconds: float) -> bool:
@@ -436,11 +439,11 @@ class Pop3Session:
     # -- commit ----------------------------------------------------------------------------
 
     def _commit(self, request: Commit) -> None:
-        self._committing = True
         try:
             self._commit_marked(request)
         finally:
-            self._committing = False
+            with self._cond:
+                self._committing = False
 
     def _commit_marked(self, request: Commit) -> None:
         uids = tuple(dict.fromkeys(request.uids))
@@ -497,7 +500,8 @@ class Pop3Session:
         freed = sum(by_uid[u].size for u in acked)
         self.marks.discard(uids)
         # what we deleted did not "vanish": keep it out of the next listing's report
-        self._messages = tuple(m for m in self._messages if m.uid not in set(uids))
+        committed = set(uids)
+        self._messages = tuple(m for m in self._messages if m.uid not in committed)
         self._emit(ev.CommitDone(
             tuple(acked), missing,
             f"The server confirmed deleting {len(acked)} message"
