@@ -51,7 +51,12 @@ MAIN_COMMANDS: tuple[Command, ...] = (
         "sort", "s", "cycle_sort", "Sort",
         "Sort by date, sender, subject, size or number, in turn.", "Read",
     ),
-    Command("sort_reverse", "S", "reverse_sort", "Reverse sort", "Reverse the sort order.", "Read"),
+    Command(
+        "sort_pick", "o", "choose_sort", "Sort by…",
+        "Choose the sort order: date, from, subject, size or number.", "Read",
+    ),
+    Command("sort_reverse", "O,S", "reverse_sort", "Reverse sort", "Reverse the sort order.",
+            "Read"),
     Command(
         "filter", "slash", "filter", "Filter",
         "Filter by sender/subject words; size terms like >5M or <10k.", "Read", footer=True,

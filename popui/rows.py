@@ -128,6 +128,11 @@ def sort_rows(rows: Iterable[Row], key: str = "date", reverse: bool = False) -> 
     return sorted(rows, key=func, reverse=descending != reverse)
 
 
+def natural_descending(key: str) -> bool:
+    """True when ``key`` sorts newest/biggest first unreversed (date, size, number)."""
+    return _SORTS[key][1]
+
+
 def next_sort(key: str) -> str:
     return SORT_KEYS[(SORT_KEYS.index(key) + 1) % len(SORT_KEYS)] if key in SORT_KEYS else "date"
 

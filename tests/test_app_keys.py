@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_support import run_async, wait_until
+from app_support import run_async, screen_text, wait_until
+from rich.cells import cell_len
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input
 
@@ -16,7 +17,9 @@ from popui.credentials import StaticSecret
 from popui.demo import DEMO_PASSWORD, DemoServer, start_demo_server
 from popui.screens.help import HelpScreen
 from popui.screens.password_prompt import PasswordPrompt
+from popui.screens.sort_dialog import SortDialog
 from popui.themes import shipped_themes_dir
+from popui.widgets.list_header import ListHeader
 
 
 @pytest.fixture
@@ -62,6 +65,10 @@ def demo_app(server: DemoServer, secrets=None, **kwargs) -> PopuiApp:
     )
 
 
+def header_text(app: PopuiApp) -> str:
+    return app.main.query_one(ListHeader).render().plain
+
+
 async def listed(pilot: Pilot, app: PopuiApp, count: int = 20) -> None:
     await wait_until(pilot, lambda: app.main.status.status.total == count
                      and app.main.status.status.state == "connected", what="listing")
@@ -102,7 +109,7 @@ async def test_palette_offers_every_main_command(demo: DemoServer) -> None:
         by_size.callback()
         sizes = [row.size for row in app.main.message_list.view]
         assert sizes == sorted(sizes, reverse=True)
-        assert app.main.status.status.sort == "size"
+        await wait_until(pilot, lambda: "Size ▼" in header_text(app), what="header shows it")
         await pilot.press("q")
 
 
@@ -185,4 +192,42 @@ async def test_refresh_after_a_cancelled_prompt_logs_in(demo: DemoServer) -> Non
         await pilot.press("enter")
         await listed(pilot, app)
         assert secrets.remembered == []  # "remember" was not ticked
+        await pilot.press("q")
+
+
+@run_async
+async def test_sort_dialog_reverse_key_and_header_clicks(demo: DemoServer) -> None:
+    app = demo_app(demo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(pilot, app)
+        await wait_until(pilot, lambda: app.main.status.status.loaded == 20, what="headers")
+        view = app.main.message_list
+        assert "Date ▼" in header_text(app)
+        await pilot.press("o")
+        await wait_until(pilot, lambda: isinstance(app.screen, SortDialog), what="sort dialog")
+        await pilot.press("z")  # mutt's letter for size
+        await wait_until(pilot, lambda: app.screen is app.main, what="dialog closed")
+        sizes = [row.size for row in view.view]
+        assert sizes == sorted(sizes, reverse=True)
+        await pilot.press("O")  # reverse, as in mutt
+        assert [row.size for row in view.view] == sorted(sizes)
+        await wait_until(pilot, lambda: "Size ▲" in header_text(app), what="arrow flipped")
+        header = app.main.query_one(ListHeader)
+        start, _ = view.columns().spans()["sender"]
+        await pilot.click(header, offset=(start + 1, 0))
+        senders = [row.sender.casefold() for row in view.view]
+        assert view.sort_key == "sender" and senders == sorted(senders)
+        await pilot.click(header, offset=(start + 1, 0))  # the same column again: reversed
+        assert [row.sender.casefold() for row in view.view] == sorted(senders, reverse=True)
+        await wait_until(pilot, lambda: "From ▼" in header_text(app), what="header")
+        # The labels stand over their columns on screen.
+        lines = screen_text(app).splitlines()
+        first = view.view[0]
+        header_line, row_line = lines[0], lines[1]
+
+        def cell(line: str, text: str) -> int:
+            return cell_len(line[: line.index(text)])
+
+        assert cell(header_line, "Subject") == cell(row_line, first.subject[:8])
+        assert cell(header_line, "From") == cell(row_line, first.sender[:4])
         await pilot.press("q")

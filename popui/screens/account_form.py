@@ -21,7 +21,7 @@ from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from popui.config import ConfigError, account_from_fields
 from popui.pop3.account import AUTH_CHOICES, DEFAULT_PORTS, SECURITY_CHOICES
-from popui.screens.password_prompt import DIALOG_CSS
+from popui.screens.dialog import dialog_css
 from popui.widgets.safe_text import safe_line
 
 _SECURITY_LABELS = {
@@ -37,11 +37,11 @@ _FIELD_IDS = {"host": "host", "port": "port", "user": "user", "security": "secur
 class AccountForm(ModalScreen[dict[str, Any] | None]):
     """Name, server, security, port, user, login method and an optional password command."""
 
-    DEFAULT_CSS = DIALOG_CSS.replace("{name}", "AccountForm") + """
+    DEFAULT_CSS = dialog_css("AccountForm", """
     AccountForm > Vertical { width: 80; }
     AccountForm VerticalScroll { height: auto; max-height: 30; }
     AccountForm .label { margin-top: 0; }
-    """
+    """)
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(

@@ -16,16 +16,16 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from popui.screens.password_prompt import DIALOG_CSS
+from popui.screens.dialog import dialog_css
 from popui.widgets.safe_text import safe_line
 
 
 class AccountPicker(ModalScreen[str | None]):
     """``details`` (optional) maps a name to a second column, e.g. ``user@host:port``."""
 
-    DEFAULT_CSS = DIALOG_CSS.replace("{name}", "AccountPicker") + """
+    DEFAULT_CSS = dialog_css("AccountPicker", """
     AccountPicker OptionList { height: auto; max-height: 20; }
-    """
+    """)
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, names: Sequence[str], details: Mapping[str, str] | None = None) -> None:

@@ -13,30 +13,12 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from popui.screens.dialog import dialog_css
 from popui.sizes import human_size
 from popui.widgets.safe_text import safe_block, safe_line
 
 QuitChoice = Literal["commit", "discard", "cancel"]
 
-_DIALOG_CSS = """
-{name} {
-    align: center middle;
-    & > Vertical {
-        width: 72;
-        max-width: 95%;
-        height: auto;
-        max-height: 90%;
-        padding: 1 2;
-        border: thick $primary;
-        background: $surface;
-    }
-    & .title { text-style: bold; margin-bottom: 1; }
-    & .danger { border: thick $error; }
-    & .subjects { color: $text-muted; margin-bottom: 1; }
-    & Horizontal { height: auto; align-horizontal: right; }
-    & Button { margin-left: 1; }
-}
-"""
 
 
 def _plural(count: int, word: str) -> str:
@@ -46,7 +28,7 @@ def _plural(count: int, word: str) -> str:
 class ConfirmCommit(ModalScreen[bool]):
     """ "Delete N messages from the server?" Dismisses with True only on an explicit yes."""
 
-    DEFAULT_CSS = _DIALOG_CSS.replace("{name}", "ConfirmCommit")
+    DEFAULT_CSS = dialog_css("ConfirmCommit")
     BINDINGS = [
         Binding("y", "answer(True)", "Yes, delete"),
         Binding("n", "answer(False)", "No"),
@@ -96,7 +78,7 @@ class ConfirmCommit(ModalScreen[bool]):
 class QuitDialog(ModalScreen[QuitChoice]):
     """Quit with marks pending: dismisses "commit", "discard" (no DELE at all) or "cancel"."""
 
-    DEFAULT_CSS = _DIALOG_CSS.replace("{name}", "QuitDialog")
+    DEFAULT_CSS = dialog_css("QuitDialog")
     BINDINGS = [
         Binding("c", "choose('commit')", "Commit and quit"),
         Binding("d", "choose('discard')", "Quit without deleting"),
@@ -139,7 +121,7 @@ class QuitDialog(ModalScreen[QuitChoice]):
 class ErrorDialog(ModalScreen[None]):
     """A message the user must acknowledge (fatal errors). The message may come from a server."""
 
-    DEFAULT_CSS = _DIALOG_CSS.replace("{name}", "ErrorDialog")
+    DEFAULT_CSS = dialog_css("ErrorDialog")
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("enter", "close", "Close", show=False),

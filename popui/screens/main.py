@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Container as Box
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input
@@ -22,6 +23,8 @@ from popui.mail.headers import HeaderSummary
 from popui.pop3 import events as ev
 from popui.pop3.requests import FetchHeaders, Preview, Refresh, Request
 from popui.rows import Row, next_sort
+from popui.screens.sort_dialog import SortDialog
+from popui.widgets.list_header import ListHeader
 from popui.widgets.message_list import MessageList
 from popui.widgets.preview import PreviewPane
 from popui.widgets.status_bar import StatusBar
@@ -41,6 +44,7 @@ class MainScreen(Screen[None]):
         layout: vertical;
         & #panes { height: 1fr; layout: horizontal; }
         & #panes.-bottom { layout: vertical; }
+        & #list-box { width: 1fr; height: 1fr; }
         & #messages { width: 1fr; height: 1fr; }
         & #panes.-right #preview {
             width: 45%; height: 1fr; border-left: tall $panel;
@@ -85,8 +89,11 @@ class MainScreen(Screen[None]):
         list_kwargs: dict[str, Any] = {"full_date_format": self._date_format}
         if self._clock is not None:
             list_kwargs["clock"] = self._clock
+        message_list = MessageList(id="messages", **list_kwargs)
         with Box(id="panes", classes=f"-{self.preview_mode}"):
-            yield MessageList(id="messages", **list_kwargs)
+            with Vertical(id="list-box"):
+                yield ListHeader(message_list, id="list-header")
+                yield message_list
             yield PreviewPane(id="preview")
         yield Input(
             id="filter",
@@ -326,19 +333,32 @@ class MainScreen(Screen[None]):
 
     def action_cycle_sort(self) -> None:
         self.message_list.set_sort(next_sort(self.message_list.sort_key))
-        self._sort_status()
 
     def sort_by(self, key: str) -> None:
         self.message_list.set_sort(key)
-        self._sort_status()
 
     def action_reverse_sort(self) -> None:
         self.message_list.set_sort(self.message_list.sort_key, not self.message_list.sort_reverse)
-        self._sort_status()
 
-    def _sort_status(self) -> None:
-        arrow = " ↑" if self.message_list.sort_reverse else ""
-        self.status.update_status(sort=self.message_list.sort_key + arrow)
+    @work(exclusive=True, group="sort")
+    async def action_choose_sort(self) -> None:
+        lst = self.message_list
+        choice = await self.app.push_screen_wait(SortDialog(lst.sort_key, lst.sort_reverse))
+        if choice == "reverse":
+            self.action_reverse_sort()
+        elif choice is not None:
+            self.sort_by(choice)
+
+    @on(ListHeader.SortClicked)
+    def _header_clicked(self, event: ListHeader.SortClicked) -> None:
+        if event.key == self.message_list.sort_key:
+            self.action_reverse_sort()
+        else:
+            self.sort_by(event.key)
+
+    @on(MessageList.LayoutChanged)
+    def _list_layout(self) -> None:
+        self.query_one("#list-header", ListHeader).refresh()
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)

@@ -14,36 +14,15 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Static
 
+from popui.screens.dialog import dialog_css
 from popui.widgets.safe_text import safe_block, safe_line
-
-DIALOG_CSS = """
-{name} {
-    align: center middle;
-    & > Vertical {
-        width: 72;
-        max-width: 95%;
-        height: auto;
-        max-height: 95%;
-        padding: 1 2;
-        border: thick $primary;
-        background: $surface;
-    }
-    & .title { text-style: bold; margin-bottom: 1; }
-    & .message { color: $warning; margin-bottom: 1; }
-    & .hint { color: $text-muted; }
-    & .error { color: $error; height: auto; }
-    & Input, & Select, & Checkbox { margin-bottom: 1; }
-    & Horizontal { height: auto; align-horizontal: right; }
-    & Button { margin-left: 1; }
-}
-"""
 
 
 class PasswordPrompt(ModalScreen[tuple[str, bool] | None]):
     """Password for one account. ``message`` says why we ask again (e.g. the login failed);
     ``keyring_problem`` (from ``keyring_status()``) disables "remember" and says why."""
 
-    DEFAULT_CSS = DIALOG_CSS.replace("{name}", "PasswordPrompt")
+    DEFAULT_CSS = dialog_css("PasswordPrompt")
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(

@@ -32,11 +32,29 @@ def _local_now() -> datetime:
 
 
 @dataclass(frozen=True)
-class _Columns:
+class Columns:
+    """Cell widths of the variable columns; the row is flags(2) gap number gap date gap sender
+    gap subject gap attachment(1) size(6) gap."""
+
     number: int
     date: int
     sender: int
     subject: int
+
+    def spans(self) -> dict[str, tuple[int, int]]:
+        """``sort key -> (start cell, width)`` of the sortable columns."""
+        number = 3
+        date = number + self.number + 1
+        sender = date + self.date + 1
+        subject = sender + self.sender + 1
+        size = subject + self.subject + 1
+        return {
+            "number": (number, self.number),
+            "date": (date, self.date),
+            "sender": (sender, self.sender),
+            "subject": (subject, self.subject),
+            "size": (size, 7),
+        }
 
 
 class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
@@ -60,6 +78,7 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
     MessageList {
         overflow-x: hidden;
         overflow-y: auto;
+        scrollbar-gutter: stable;
         background: $surface;
         color: $foreground;
         & > .message-list--cursor { background: $block-cursor-blurred-background; }
@@ -205,6 +224,12 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
         self._filter = RowFilter.parse(self._query)
         self._rebuild(self.current.uid if self.current else None)
 
+    class LayoutChanged(Message):
+        """Columns, sort or width changed: the column header repaints."""
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, MessageList.LayoutChanged)
+
     def _rebuild(self, keep_uid: str | None) -> None:
         shown = self._rows if self._filter.empty else [r for r in self._rows if self._filter(r)]
         self._view = sort_rows(shown, self._sort_key, self._sort_reverse)
@@ -218,6 +243,7 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
             self.call_after_refresh(self._scroll_cursor_into_view, center=True)
         self._post_highlighted()
         self._schedule_visible()
+        self.post_message(self.LayoutChanged())
 
     def refresh_rows(self, uids: Sequence[str] = ()) -> None:
         """Repaint these rows (or all when empty) after their data or marks changed."""
@@ -325,6 +351,7 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
         self._strips.clear()
         self.virtual_size = Size(self.scrollable_content_region.width, len(self._view))
         self._schedule_visible()
+        self.post_message(self.LayoutChanged())
 
     def on_mount(self) -> None:
         self._schedule_visible()
@@ -355,14 +382,20 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
             self._styles[name] = style
         return style
 
-    def _columns(self, width: int) -> _Columns:
-        number = len(str(self._rows[-1].number)) if self._rows else 1
+    @property
+    def row_width(self) -> int:
+        """Cells a row takes (the list's width less its scrollbar)."""
+        return self.scrollable_content_region.width
+
+    def columns(self, width: int | None = None) -> Columns:
+        width = self.row_width if width is None else width
+        number = max(1, len(str(self._rows[-1].number)) if self._rows else 1)
         date = max(10, len(self.full_date_format.replace("%Y", "2000")))
         # flags(2) + gaps(5) + attachment(1) + size(6)
         fixed = 2 + number + date + 1 + 6 + 6
         sender = max(8, min(26, (width - fixed) // 3))
         subject = max(1, width - fixed - sender)
-        return _Columns(number, date, sender, subject)
+        return Columns(number, date, sender, subject)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -385,7 +418,7 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
     def _render_row(
         self, row: Row, width: int, marked: bool, is_cursor: bool, base: Style
     ) -> Strip:
-        cols = self._columns(width)
+        cols = self.columns(width)
         if marked:
             state = self._style("marked")
         elif row.error:

@@ -35,7 +35,6 @@ class Status:
     marked_bytes: int = 0
     loaded: int = 0
     total: int = 0
-    sort: str = "date"
     note: str = ""
 
 
@@ -109,7 +108,6 @@ class StatusBar(Widget):
         if s.total and s.loaded < s.total:
             percent = 100 * s.loaded // s.total
             parts += ["  ", (f"headers {s.loaded}/{s.total} {percent}%", "$text-muted")]
-        parts += ["  ", (f"sort: {s.sort}", "$text-muted")]
         if s.note:
             parts += ["  ", (clean_line(s.note), "$text-muted italic")]
         return Content.assemble(*parts)
