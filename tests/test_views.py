@@ -446,6 +446,18 @@ async def save_via_dialog(
 
 
 @run_async
+async def test_message_view_keeps_blank_lines_between_paragraphs() -> None:
+    raw = build_message(body="Hello Bob,\n\nthe numbers are in.\n\n\nAlice\n")
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_view(pilot, app, raw)
+        lines = [line.strip() for line in screen_text(app).splitlines()]
+        start = lines.index("Hello Bob,")
+        assert lines[start : start + 6] == ["Hello Bob,", "", "the numbers are in.", "", "",
+                                            "Alice"]
+
+
+@run_async
 async def test_message_view_shows_headers_body_attachments_and_toggles() -> None:
     raw = build_message(
         body="Hello Bob,\n\tthe numbers are in.\n",

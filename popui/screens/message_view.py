@@ -321,7 +321,10 @@ class MessageView(Screen[None]):
             return
         body = self.query_one("#mv-body", Log)
         body.clear()
-        body.write_lines(self.rendered.raw if self.raw_mode else self.rendered.body)
+        lines = self.rendered.raw if self.raw_mode else self.rendered.body
+        # Log.write_lines drops empty strings ("".splitlines() is []): keep the blank lines
+        # between paragraphs as one space.
+        body.write_lines([line or " " for line in lines])
         body.scroll_home(animate=False)
         body.display = True
 
