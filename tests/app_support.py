@@ -43,3 +43,8 @@ def screen_text(app: App[Any]) -> str:
 def notices(messages: list[Message]) -> list[str]:
     """The toasts' texts among the messages recorded with ``run_test(message_hook=...)``."""
     return [m.notification.message for m in messages if isinstance(m, Notify)]
+
+
+async def type_text(pilot: Pilot, text: str) -> None:
+    """Type ``text`` key by key into the focused widget."""
+    await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
