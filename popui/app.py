@@ -525,8 +525,7 @@ class PopuiApp(App[None]):
             self.notify("Not connected yet.")
             return
         server = f"{self.account.host}:{self.account.effective_port}" if self.account else ""
-        self.push_screen(InfoScreen(c.welcome, c.capabilities, c.tls, c.auth_method,
-                                    c.message_count, c.mailbox_size, server=server))
+        self.push_screen(InfoScreen.from_connected(c, server))
 
     def show_protocol_log(self) -> None:
         from popui.screens.protocol_log import ProtocolLogScreen

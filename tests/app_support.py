@@ -1,4 +1,5 @@
-"""Helpers for tests that drive the Textual app: wait on conditions, never sleep."""
+"""Helpers for tests that drive the Textual app: wait on conditions (never sleep), read what is
+on screen, type, and a tiny host app for testing one widget or screen."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from textual.app import App
+from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.notifications import Notify
 from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import Static
 
 
 async def wait_until(
@@ -48,3 +51,19 @@ def notices(messages: list[Message]) -> list[str]:
 async def type_text(pilot: Pilot, text: str) -> None:
     """Type ``text`` key by key into the focused widget."""
     await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
+
+
+class HostApp(App[None]):
+    """Hosts the widgets under test; ``push_collect`` records what a screen dismisses with."""
+
+    def __init__(self, *widgets: Any) -> None:
+        super().__init__()
+        self._widgets = widgets
+        self.results: list[Any] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("host", id="host")
+        yield from self._widgets
+
+    def push_collect(self, screen: Screen[Any]) -> None:
+        self.push_screen(screen, self.results.append)

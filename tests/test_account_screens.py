@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
-from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from textual.app import App, ComposeResult
-from textual.screen import Screen
-from textual.widgets import Checkbox, Input, Select, Static
+from app_support import HostApp, run_async, screen_text, type_text
+from textual.widgets import Checkbox, Input, Select
 
 from popui.config import load_settings, save_account
 from popui.credentials import NO_BACKEND
@@ -20,34 +16,6 @@ from popui.screens.password_prompt import PasswordPrompt
 
 SECRET = "S3cret-Zebra-7731"
 HOSTILE = "[@click=app.quit]evil\x1b]0;pwned\x07"
-
-
-class HostApp(App[None]):
-    def __init__(self) -> None:
-        super().__init__()
-        self.results: list[Any] = []
-
-    def compose(self) -> ComposeResult:
-        yield Static("host")
-
-    def push_collect(self, screen: Screen[Any]) -> None:
-        self.push_screen(screen, self.results.append)
-
-
-def run_async(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    @functools.wraps(test)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(test(*args, **kwargs))
-
-    return wrapper
-
-
-def screen_text(app: App[Any]) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
-
-
-async def type_text(pilot: Any, text: str) -> None:
-    await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
 
 
 # --- password prompt -------------------------------------------------------------------------
@@ -135,7 +103,7 @@ async def test_password_prompt_shows_untrusted_text_literally() -> None:
 # --- account form ----------------------------------------------------------------------------
 
 
-async def fill(pilot: Any, app: App[Any], values: dict[str, str]) -> None:
+async def fill(pilot: Any, app: HostApp, values: dict[str, str]) -> None:
     for widget_id, value in values.items():
         app.screen.query_one(f"#{widget_id}", Input).focus()
         await pilot.pause()

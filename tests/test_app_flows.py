@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app_support import run_async, wait_until
+from app_support import run_async, screen_text, wait_until
 from engine_support import dovecot_account
 from maildir import as_bytes, make_message
 from textual.pilot import Pilot
@@ -34,10 +34,6 @@ async def loaded(pilot: Pilot, app: PopuiApp, count: int) -> None:
         return status.state == "connected" and status.total == count == status.loaded
 
     await wait_until(pilot, done, what=f"{count} rows with headers")
-
-
-def screen_text(app: PopuiApp) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 async def until_preview_of(pilot: Pilot, app: PopuiApp, uid: str) -> None:

@@ -6,21 +6,18 @@ the user sees (the rendered cells) and on what the screens dismiss with.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import functools
 import tempfile
 import threading
-from collections.abc import Callable, Coroutine
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.app import App, ComposeResult
-from textual.screen import Screen
-from textual.widgets import Input, Log, ProgressBar, Static
+from app_support import HostApp, run_async, screen_text, wait_until
+from textual.app import App
+from textual.widgets import Input, Log, ProgressBar
 
 from popui.pop3.events import (
     MessageRetrieved,
@@ -43,37 +40,6 @@ HOSTILE_FILENAME = "../../etc/passwd"
 CONTROL = ("\x1b", "\x07", "\x9b", "\u202e")
 
 
-class HostApp(App[None]):
-    """Hosts the widgets under test; ``push_collect`` records what a screen dismisses with."""
-
-    def __init__(self, *widgets: Any) -> None:
-        super().__init__()
-        self._widgets = widgets
-        self.results: list[Any] = []
-
-    def compose(self) -> ComposeResult:
-        yield Static("host", id="host")
-        yield from self._widgets
-
-    def push_collect(self, screen: Screen[Any]) -> None:
-        self.push_screen(screen, self.results.append)
-
-
-def run_async(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    """Run an async test on a fresh event loop (no pytest asyncio plugin is pinned)."""
-
-    @functools.wraps(test)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(test(*args, **kwargs))
-
-    return wrapper
-
-
-def screen_text(app: App[Any]) -> str:
-    """Plain text of every cell the current screen renders (what a user would see)."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
-
-
 def assert_no_control(app: App[Any]) -> None:
     """No ESC/BEL/C1/bidi override reached the rendered cells or the SVG screenshot."""
     text = screen_text(app)
@@ -81,15 +47,6 @@ def assert_no_control(app: App[Any]) -> None:
     for bad in CONTROL:
         assert bad not in text
         assert bad not in svg
-
-
-async def wait_until(pilot: Any, condition: Any, timeout: float = 5.0) -> None:
-    """Let the app process messages until ``condition()`` holds (no fixed sleeps)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "condition not reached in time"
-        await pilot.pause()
 
 
 # --- confirm dialogs -------------------------------------------------------------------------

@@ -99,41 +99,35 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
     }
     """
 
-    class Highlighted(Message):
+    class _ListMessage(Message):
+        def __init__(self, message_list: MessageList) -> None:
+            super().__init__()
+            self.message_list = message_list
+
+        @property
+        def control(self) -> MessageList:
+            return self.message_list
+
+    class Highlighted(_ListMessage):
         """The cursor moved to another message (``uid`` is None when the list is empty)."""
 
         def __init__(self, message_list: MessageList, uid: str | None) -> None:
-            super().__init__()
-            self.message_list = message_list
+            super().__init__(message_list)
             self.uid = uid
 
-        @property
-        def control(self) -> MessageList:
-            return self.message_list
-
-    class Selected(Message):
+    class Selected(_ListMessage):
         """The user asked to open the message under the cursor."""
 
         def __init__(self, message_list: MessageList, uid: str) -> None:
-            super().__init__()
-            self.message_list = message_list
+            super().__init__(message_list)
             self.uid = uid
 
-        @property
-        def control(self) -> MessageList:
-            return self.message_list
-
-    class VisibleChanged(Message):
+    class VisibleChanged(_ListMessage):
         """The rows on screen (plus the next page) changed; sent debounced while scrolling."""
 
         def __init__(self, message_list: MessageList, uids: tuple[str, ...]) -> None:
-            super().__init__()
-            self.message_list = message_list
+            super().__init__(message_list)
             self.uids = uids
-
-        @property
-        def control(self) -> MessageList:
-            return self.message_list
 
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, MessageList.VisibleChanged)
