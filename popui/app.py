@@ -88,6 +88,8 @@ class PopuiApp(App[None]):
         self._reconnect_toasted = False
         self._quit_after_commit = False
         self._theme_ready = False
+        self.last_save_folder: Path | None = None
+        """Where the full view saved last; offered first the next time."""
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -443,8 +445,13 @@ class PopuiApp(App[None]):
         if self.session is None:
             self.notify("Not connected.", severity="warning")
             return
-        self.push_screen(MessageView(uid, row.size, row.subject))
+        self.push_screen(MessageView(uid, row.size, row.subject),
+                         partial(self._view_closed, uid))
         self.submit(Retrieve(uid))
+
+    def _view_closed(self, uid: str, result: str | None) -> None:
+        if result == "mark":
+            self.main.mark_and_move_on(uid)
 
     def confirm_commit(self) -> None:
         self._commit_flow()

@@ -265,3 +265,22 @@ async def test_second_run_takes_every_header_from_the_cache(mailbox, tmp_path: P
         sent = [line.text for line in again.protocol_log.lines() if line.direction == ">"]
         assert not any(text.startswith("TOP") and text.endswith(" 0") for text in sent)
         await pilot.press("q")
+
+
+@run_async
+async def test_d_in_the_full_view_marks_and_moves_on(mailbox, tmp_path: Path) -> None:
+    mailbox.fill(3)
+    app = make_app(mailbox, tmp_path)
+    async with app.run_test(size=(150, 30)) as pilot:
+        await loaded(pilot, app, 3)
+        first, second = app.main.message_list.view[:2]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, MessageView)
+                         and app.screen.message is not None, what="full view")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: app.screen is app.main, what="back to the list")
+        assert set(app.marks.snapshot()) == {first.uid}
+        assert app.main.message_list.current is second
+        await wait_until(pilot, lambda: "1 marked" in screen_text(app), what="status")
+        await pilot.press("ctrl+c")
+    assert len(mailbox.maildir.files()) == 3

@@ -403,6 +403,29 @@ async def save_via_dialog(
 
 
 @run_async
+async def test_message_view_pages_with_space_and_offers_the_last_folder(tmp_path: Path) -> None:
+    body = "".join(f"line {i}\n" for i in range(200))
+    raw = build_message(body=body, attachments=(("a.txt", b"a", "text/plain"),))
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await open_view(pilot, app, raw)
+        log = view.query_one("#mv-body", Log)
+        await pilot.press("space")
+        await wait_until(pilot, lambda: log.scroll_y >= log.scrollable_content_region.height - 1,
+                         what="a page down")
+        await pilot.press("minus")
+        await wait_until(pilot, lambda: log.scroll_y == 0, what="back up")
+        folder = tmp_path / "kept"
+        await save_via_dialog(pilot, app, "s", folder)
+        await pilot.press("e")  # the next save offers the folder used last
+        await wait_until(pilot, lambda: isinstance(app.screen, SaveFolderDialog), what="dialog")
+        assert app.screen.query_one(Input).value == str(folder)
+        await pilot.press("escape")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: app.results == ["mark"], what="dismissed to mark")
+
+
+@run_async
 async def test_message_view_keeps_blank_lines_between_paragraphs() -> None:
     raw = build_message(body="Hello Bob,\n\nthe numbers are in.\n\n\nAlice\n")
     app = HostApp()

@@ -402,6 +402,14 @@ class MainScreen(Screen[None]):
         self.message_list.cursor_down()
         self.update_marks_status()
 
+    def mark_and_move_on(self, uid: str) -> None:
+        """``d`` in the full view: mark that message (never unmark) and move past it."""
+        self.popui.marks.add([uid])
+        self.message_list.refresh_rows([uid])
+        self.message_list.move_to_uid(uid)
+        self.message_list.cursor_down()
+        self.update_marks_status()
+
     def action_unmark(self) -> None:
         row = self.message_list.current
         if row is None:

@@ -135,9 +135,11 @@ class SaveFolderDialog(ModalScreen[Path | None]):
         self.dismiss(None)
 
 
-class MessageView(Screen[None]):
+class MessageView(Screen[str | None]):
     """Full view of ``uid``. Feed it the engine's events with ``show_progress``,
     ``show_message`` and ``show_failure``; each returns False for another uid's event.
+    Dismisses with "mark" when the user marked the message for deletion (``d``, as in mutt's
+    pager), else None.
     """
 
     DEFAULT_CSS = """
@@ -158,6 +160,9 @@ class MessageView(Screen[None]):
         Binding("S", "save_all", "Save all"),
         Binding("e", "save_eml", "Save .eml"),
         Binding("o,|", "pager", "Pager"),
+        Binding("d", "mark", "Mark"),
+        Binding("space", "page(1)", "Page down", show=False),
+        Binding("minus,b", "page(-1)", "Page up", show=False),
         Binding("q,escape", "close", "Back"),
     ]
 
@@ -344,6 +349,14 @@ class MessageView(Screen[None]):
     def action_close(self) -> None:
         self.dismiss(None)
 
+    def action_mark(self) -> None:
+        self.dismiss("mark")
+
+    def action_page(self, pages: int) -> None:
+        body = self.query_one("#mv-body", Log)
+        body.scroll_to(y=body.scroll_y + pages * body.scrollable_content_region.height,
+                       animate=False)
+
     def _selected_attachment_index(self) -> int | None:
         attachments = self.query_one("#mv-attachments", OptionList)
         if self.message is None or not self.message.attachments:
@@ -384,7 +397,12 @@ class MessageView(Screen[None]):
             await self._save(lambda: [save_eml(folder, parsed.summary.subject, parsed.raw)])
 
     async def _ask_folder(self, prompt: str) -> Path | None:
-        return await self.app.push_screen_wait(SaveFolderDialog(prompt, default_save_folder()))
+        """The folder to save to; the last one used in this run is offered first."""
+        default = getattr(self.app, "last_save_folder", None) or default_save_folder()
+        folder: Path | None = await self.app.push_screen_wait(SaveFolderDialog(prompt, default))
+        if folder is not None:
+            self.app.last_save_folder = folder  # type: ignore[attr-defined]
+        return folder
 
     async def _save(self, write: Callable[[], list[Path]]) -> None:
         """Run ``write`` off the UI thread and report exactly the paths it wrote."""
