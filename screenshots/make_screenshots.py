@@ -56,35 +56,32 @@ async def shoot() -> list[Path]:
 
         async with app.run_test(size=SIZE) as pilot:
             main = app.main
+
+            async def shot(name: str, keys: list[str], ready: Callable[[], object]) -> None:
+                """Press ``keys``, wait for ``ready``, let it paint, save ``name``.svg."""
+                await pilot.press(*keys)
+                await wait_for(pilot, ready)
+                await pilot.pause(0.2)
+                save(name)
+
             await wait_for(pilot, lambda: main.status.status.total == main.status.status.loaded
                            == 300)
-            await pilot.press("j", "j", "j", "d", "d")
-            await wait_for(pilot, lambda: main.preview.preview is not None
-                           and main.preview.uid == main.message_list.current.uid)
-            await pilot.pause(0.2)
-            save("list-with-preview")
-
-            await pilot.press("enter")
-            await wait_for(pilot, lambda: isinstance(app.screen, MessageView)
-                           and app.screen.message is not None)
-            await pilot.pause(0.2)
-            save("full-view")
+            await shot("list-with-preview", ["j", "j", "j", "d", "d"],
+                       lambda: main.preview.preview is not None
+                       and main.preview.uid == main.message_list.current.uid)
+            await shot("full-view", ["enter"], lambda: isinstance(app.screen, MessageView)
+                       and app.screen.message is not None)
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.screen is main)
-
-            await pilot.press("dollar_sign")
-            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmCommit))
-            await pilot.pause(0.2)
-            save("commit-dialog")
+            await shot("commit-dialog", ["dollar_sign"],
+                       lambda: isinstance(app.screen, ConfirmCommit))
             await pilot.press("n")
             await wait_for(pilot, lambda: app.screen is main)
-
             await pilot.press("L")
             await wait_for(pilot, lambda: isinstance(app.screen, ProtocolLogScreen))
             await pilot.pause(0.3)
             app.screen.query_one(Log).scroll_home(animate=False)  # the login, not the TOP flood
-            await pilot.pause(0.2)
-            save("protocol-log")
+            await shot("protocol-log", [], lambda: True)
             await pilot.press("escape")
             await pilot.press("ctrl+c")
     finally:

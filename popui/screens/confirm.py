@@ -57,6 +57,7 @@ class ConfirmCommit(ModalScreen[bool]):
             yield Static(
                 f"{_plural(self.count, 'message')}, {human_size(self.total_bytes)} in total. "
                 "The server removes them when the session ends; this cannot be undone.",
+                classes="explain",
                 markup=False,
             )
             yield Static(Content("\n").join(lines), classes="subjects", id="subjects")

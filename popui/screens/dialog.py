@@ -18,6 +18,7 @@ _CSS = """
     & > Vertical.danger { border: thick $error; }
     & .title { text-style: bold; margin-bottom: 1; }
     & .message { color: $warning; margin-bottom: 1; }
+    & .explain { margin-bottom: 1; }
     & .subjects { color: $text-muted; margin-bottom: 1; }
     & .hint { color: $text-muted; }
     & .error { color: $error; height: auto; }

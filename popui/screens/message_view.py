@@ -148,7 +148,7 @@ class MessageView(Screen[str | None]):
         & #mv-notice { padding: 0 1; color: $warning; }
         & #mv-loading { height: auto; padding: 1 1; }
         & #mv-loading ProgressBar { margin-top: 1; }
-        & #mv-body { height: 1fr; padding: 0 1; }
+        & #mv-body { height: 1fr; padding: 0 1; overflow: auto auto; }
         & #mv-attachments { height: auto; max-height: 8; border: round $primary; }
         &.-error #mv-notice { color: $error; }
     }
