@@ -209,7 +209,7 @@ class Pop3Session:
 
     def _lost(self, request: Request, exc: Pop3Error) -> None:
         self._drop()
-        self._emit(ev.ConnectionLost(str(exc), self._backoff[0] if self._backoff else None))
+        self._emit(ev.ConnectionLost(str(exc), 0.0))  # the first attempt is immediate
         retry = self._retried != request and not isinstance(request, Noop | Refresh)
         if self._reconnect() and retry:
             self._retried = request
