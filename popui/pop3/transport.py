@@ -6,6 +6,7 @@ this reader accepts lines of any length up to a memory cap and enforces a deadli
 
 from __future__ import annotations
 
+import os
 import socket
 import ssl
 import time
@@ -18,11 +19,13 @@ _CHUNK = 256 * 1024
 
 
 def make_ssl_context(account: Account) -> ssl.SSLContext:
-    """A verifying client context: the system store, or the account's CA file."""
+    """A verifying client context: the system store, plus the account's CA file if any."""
+    context = ssl.create_default_context()
+    if not account.ca_file:
+        return context
     try:
-        if account.ca_file:
-            return ssl.create_default_context(cafile=account.ca_file)
-        return ssl.create_default_context()
+        context.load_verify_locations(cafile=os.path.expanduser(account.ca_file))
+        return context
     except (OSError, ssl.SSLError) as exc:
         raise TlsError(f"Cannot load the CA file {account.ca_file!r}: {exc}") from None
 
