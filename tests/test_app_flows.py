@@ -284,3 +284,23 @@ async def test_d_in_the_full_view_marks_and_moves_on(mailbox, tmp_path: Path) ->
         await wait_until(pilot, lambda: "1 marked" in screen_text(app), what="status")
         await pilot.press("ctrl+c")
     assert len(mailbox.maildir.files()) == 3
+
+
+@run_async
+async def test_a_new_message_matching_the_filter_shows_after_refresh(
+    mailbox, tmp_path: Path
+) -> None:
+    subjects = ["Invoice March", "Lunch", "Holiday photos"]
+    mailbox.maildir.deliver_many([make_message(i, subject=s) for i, s in enumerate(subjects)])
+    app = make_app(mailbox, tmp_path)
+    async with app.run_test(size=(150, 30)) as pilot:
+        await loaded(pilot, app, 3)
+        await pilot.press("slash", *"invoice", "enter")
+        await wait_until(pilot, lambda: len(app.main.message_list.view) == 1, what="filter")
+        mailbox.maildir.deliver(make_message(7, subject="Invoice April"))
+        await pilot.press("r")
+        # The filter hides the new row until its headers arrive: they must still be fetched.
+        await wait_until(pilot, lambda: {r.subject for r in app.main.message_list.view}
+                         == {"Invoice March", "Invoice April"}, what="new match shown")
+        assert app.main.status.status.loaded == app.main.status.status.total == 4
+        await pilot.press("q")

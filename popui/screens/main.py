@@ -197,7 +197,7 @@ class MainScreen(Screen[None]):
         # first (interactive requests jump the engine's queue).
         on_screen = [rows[uid] for uid in self.message_list.visible_uids()]
         self.popui.restore_headers(on_screen)
-        missing = [row.uid for row in self.message_list.view if not row.loaded]
+        missing = self._unloaded()
         self._loaded = len(rows) - len(missing)
         self._loaded_all = not missing
         self.status.update_status(loaded=self._loaded, total=len(rows))
@@ -208,7 +208,7 @@ class MainScreen(Screen[None]):
         if missing:
             # The rest: from the cache in a thread (parsing 100,000 headers takes seconds),
             # then whatever the cache lacks from the server, in the background.
-            self.popui.load_cached_headers(self._generation, tuple(missing))
+            self.popui.load_cached_headers(self._generation, missing)
         if event.vanished:
             self.notify(
                 f"{len(event.vanished)} message(s) disappeared from the server since the last "
@@ -240,6 +240,16 @@ class MainScreen(Screen[None]):
             if self.message_list.sort_key != "number":
                 self.message_list.resort()
 
+    def _unloaded(self) -> tuple[str, ...]:
+        """Rows still without headers: those shown first, in the list's order, then those the
+        filter hides (they need headers too, or they could never match it)."""
+        shown = tuple(row.uid for row in self.message_list.view if not row.loaded)
+        if not self.message_list.query:
+            return shown
+        first = set(shown)
+        hidden = (uid for uid, row in self._rows.items() if not row.loaded and uid not in first)
+        return (*shown, *hidden)
+
     def _refilter(self) -> None:
         self._refilter_timer = None
         self._apply_filter(self.message_list.query)
@@ -250,7 +260,7 @@ class MainScreen(Screen[None]):
             return
         self._headers(message.summaries, 0, 0)
         if message.final:
-            missing = tuple(row.uid for row in self.message_list.view if not row.loaded)
+            missing = self._unloaded()
             if missing:
                 self.submit(FetchHeaders(missing))
 
