@@ -11,7 +11,6 @@ Without Dovecot the Dovecot tests are skipped locally, but fail when the ``CI`` 
 
 from __future__ import annotations
 
-import os
 import ssl
 import sys
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import keyring
 import pytest
-from dovecot import DovecotServer, MailUser, find_dovecot
+from dovecot import DovecotServer, MailUser, require_dovecot
 from memory_keyring import MemoryKeyring
 
 # bench/ holds tools the tests use too (e.g. ``from latency_proxy import LatencyProxy``).
@@ -29,11 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[DovecotServer]:
     """The private Dovecot POP3 server, started once per test session."""
-    if find_dovecot() is None:
-        reason = "dovecot is not installed (apt-get install dovecot-pop3d, or run `make test`)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; CI is set, so this is an error, not a skip")
-        pytest.skip(reason)
+    require_dovecot()
     with DovecotServer() as server:
         yield server
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
 import trustme
 from maildir import Maildir, make_message
 
@@ -53,6 +54,15 @@ class DovecotUnavailable(RuntimeError):
 
 class DovecotError(RuntimeError):
     """Dovecot did not start or misbehaved; the message carries the tail of its log."""
+
+
+def require_dovecot() -> None:
+    """Skip without Dovecot locally; in CI a missing Dovecot is an error, never a skip."""
+    if find_dovecot() is None:
+        reason = "dovecot is not installed (apt-get install dovecot-pop3d, or run `make test`)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}; CI is set, so this is an error, not a skip")
+        pytest.skip(reason)
 
 
 def find_dovecot() -> str | None:

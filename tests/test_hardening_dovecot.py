@@ -46,7 +46,7 @@ from pathlib import Path
 
 import pytest
 from app_support import run_async, wait_until
-from dovecot import DovecotServer, MailUser, find_dovecot
+from dovecot import DovecotServer, MailUser, require_dovecot
 from engine_support import Recorder, dovecot_account
 from maildir import as_bytes, make_message
 from relay import Relay
@@ -66,8 +66,7 @@ BACKOFF = (0.05, 0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
 @pytest.fixture(scope="module")
 def locking_dovecot() -> Iterator[DovecotServer]:
     """A Dovecot of our own: it gets restarted, and it locks POP3 mailboxes."""
-    if find_dovecot() is None:
-        pytest.skip("dovecot is not installed")
+    require_dovecot()
     with DovecotServer(extra_config="pop3_lock_session = yes\n") as server:
         yield server
 
