@@ -294,6 +294,8 @@ class PopuiApp(App[None]):
 
     @on(SessionEvent)
     def _session_event(self, message: SessionEvent) -> None:
+        if not self.is_running:  # shutting down: the session posts until on_unmount stops it
+            return
         event = message.event
         self.main.session_event(message)
         if isinstance(event, ev.RetrieveProgress | ev.MessageRetrieved | ev.RetrieveFailed):
@@ -423,7 +425,8 @@ class PopuiApp(App[None]):
 
     @on(CachedHeaders)
     def _cached_headers(self, message: CachedHeaders) -> None:
-        self.main.cached_headers(message)
+        if self.is_running:
+            self.main.cached_headers(message)
 
     @work(thread=True, exclusive=True, group="prune", exit_on_error=False)
     def _prune_store(self, keep: tuple[str, ...]) -> None:

@@ -19,6 +19,8 @@ from textual.message import Message
 from popui.app import PopuiApp
 from popui.credentials import StaticSecret
 from popui.demo.server import Session
+from popui.messages import CachedHeaders, SessionEvent
+from popui.pop3 import events as ev
 from popui.pop3.account import Account
 from popui.screens.confirm import ErrorDialog
 from popui.screens.help import HelpScreen
@@ -70,6 +72,25 @@ async def test_connected_state_names_tls(mailbox, tmp_path: Path) -> None:
     async with app.run_test(size=(150, 30)) as pilot:
         await wait_until(pilot, lambda: "connected 🔒 TLSv1.3" in screen_text(app),
                          what="connected state in the status bar")
+
+
+@run_async
+async def test_session_events_during_shutdown_are_dropped(mailbox) -> None:
+    """The session thread posts until on_unmount stops it; what arrives once the screens are
+    closed (e.g. after "commit and quit") must not raise NoMatches as the app exits."""
+    mailbox.fill(1)
+    app = PopuiApp(account=dovecot_account(mailbox, port="tls"),
+                   secrets=StaticSecret(mailbox.password), state_folder=False)
+    async with app.run_test(size=(150, 30)) as pilot:
+        await wait_until(pilot, lambda: app.main.status.status.loaded == 1, what="headers")
+        uid = app.main.message_list.view[0].uid
+        generation = app.main._generation
+    assert not app.is_running
+    late = [ev.HeadersFetched(((uid, b"Subject: late\r\n\r\n"),), 1, 1),
+            ev.Disconnected("bye"), ev.Fatal("gone")]
+    for event in late:
+        app._session_event(SessionEvent(event))
+    app._cached_headers(CachedHeaders(generation, (), final=True))
 
 
 @run_async
