@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from decimal import Decimal
 from typing import Any, Protocol
 
 from popui.mail.sanitize import clean_line
@@ -163,7 +164,7 @@ class RowFilter:
             m = _SIZE_TERM.match(term)
             if m:
                 op, number, unit = m.groups()
-                checks.append((op, int(float(number) * _UNITS[unit.lower()])))
+                checks.append((op, int(Decimal(number) * _UNITS[unit.lower()])))
             else:
                 words.append(term.casefold())
         return cls(tuple(words), tuple(checks))

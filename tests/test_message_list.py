@@ -100,6 +100,10 @@ def test_size_filters() -> None:
     assert [r.number for r in filter_rows(rows, "<10k")] == [1]
     assert [r.number for r in filter_rows(rows, ">1k <1MB")] == [3]
     assert RowFilter.parse(">5M foo").words == ("foo",)
+    # A bound too big for a float (typed or pasted) is just big, not an OverflowError.
+    assert filter_rows(rows, "<" + "9" * 400 + "T") == rows
+    assert filter_rows(rows, ">" + "9" * 400) == []
+    assert [r.number for r in filter_rows(rows, ">4.5M")] == [2, 4]
 
 
 def test_fill_cleans_untrusted_text() -> None:
