@@ -119,14 +119,21 @@ class SaveFolderDialog(ModalScreen[Path | None]):
     @on(Button.Pressed, "#save")
     def _submit(self) -> None:
         value = self.query_one(Input).value.strip()
+        error = self.query_one("#save-error", Static)
         if not value:
-            self.query_one("#save-error", Static).update("Enter a folder")
+            error.update("Enter a folder")
             return
-        folder = Path(value).expanduser()
+        if "\0" in value:
+            error.update(Content.assemble("Not a folder name: ", safe_line(value)))
+            return
+        try:
+            folder = Path(value).expanduser()
+        except RuntimeError:  # ~name of a user the system does not know
+            user = value.split("/", 1)[0]
+            error.update(Content.assemble("No home folder for ", safe_line(user)))
+            return
         if folder.exists() and not folder.is_dir():
-            self.query_one("#save-error", Static).update(
-                Content.assemble("Not a folder: ", safe_line(str(folder)))
-            )
+            error.update(Content.assemble("Not a folder: ", safe_line(str(folder))))
             return
         self.dismiss(folder)
 
