@@ -29,7 +29,7 @@ from popui.commands import APP_COMMANDS, MAIN_COMMANDS, bindings, check_keymap
 from popui.config import Settings
 from popui.mail.headers import HeaderSummary, summarize_headers
 from popui.mail.sanitize import clean_block, clean_line
-from popui.messages import CachedHeaders, SessionEvent
+from popui.messages import CachedHeaders, SessionEvent, WorkerFailed
 from popui.pop3 import events as ev
 from popui.pop3.account import Account, Credentials
 from popui.pop3.marks import Marks
@@ -551,13 +551,17 @@ class PopuiApp(App[None]):
     # -- errors and the palette ------------------------------------------------------------
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Every worker error ends here: a dialog, never a traceback."""
+        """Every worker error ends here (the screens' via ``WorkerFailed``): a dialog, never a
+        traceback."""
         if event.state == WorkerState.ERROR:
-            error = event.worker.error
-            self.push_screen(ErrorDialog(
-                "Something went wrong",
-                clean_line(f"{type(error).__name__}: {error}"),
-            ))
+            self._worker_failed(WorkerFailed(event.worker.error))
+
+    @on(WorkerFailed)
+    def _worker_failed(self, message: WorkerFailed) -> None:
+        error = message.error
+        self.push_screen(ErrorDialog(
+            "Something went wrong", clean_line(f"{type(error).__name__}: {error}"),
+        ))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         if isinstance(screen, MainScreen):

@@ -7,6 +7,7 @@ The session thread calls the app's callback; the callback only builds one of the
 from __future__ import annotations
 
 from textual.message import Message
+from textual.worker import Worker, WorkerState
 
 from popui.mail.headers import HeaderSummary
 from popui.pop3.events import Event
@@ -27,7 +28,6 @@ class SessionEvent(Message):
         return f"SessionEvent({type(self.event).__name__})"
 
 
-
 class CachedHeaders(Message):
     """Header summaries read from the local cache, in chunks; ``final`` ends a listing's pass.
 
@@ -41,3 +41,18 @@ class CachedHeaders(Message):
         self.generation = generation
         self.summaries = summaries
         self.final = final
+
+
+class WorkerFailed(Message):
+    """A screen's or widget's worker raised. ``Worker.StateChanged`` does not bubble, so they
+    post this to the app, whose one handler shows the error instead of a traceback."""
+
+    def __init__(self, error: BaseException | None) -> None:
+        super().__init__()
+        self.error = error
+
+    @classmethod
+    def forward(cls, event: Worker.StateChanged) -> None:
+        """An ``on_worker_state_changed`` body: hand an error to the app."""
+        if event.state == WorkerState.ERROR:
+            event.worker.node.app.post_message(cls(event.worker.error))

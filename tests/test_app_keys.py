@@ -15,6 +15,7 @@ from popui.app import PopuiApp
 from popui.config import Settings, UiSettings, load_settings
 from popui.credentials import StaticSecret
 from popui.demo import DEMO_PASSWORD, DemoServer, start_demo_server
+from popui.screens.confirm import ErrorDialog
 from popui.screens.help import HelpScreen
 from popui.screens.password_prompt import PasswordPrompt
 from popui.screens.sort_dialog import SortDialog
@@ -231,3 +232,32 @@ async def test_sort_dialog_reverse_key_and_header_clicks(demo: DemoServer) -> No
         assert cell(header_line, "Subject") == cell(row_line, first.subject[:8])
         assert cell(header_line, "From") == cell(row_line, first.sender[:4])
         await pilot.press("q")
+
+
+@run_async
+async def test_a_screen_worker_error_is_a_dialog_not_an_exit(
+    demo: DemoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Worker.StateChanged does not bubble: the full view's save worker reports to the app."""
+    import popui.screens.message_view as message_view
+
+    def broken_save(*args: object) -> Path:
+        raise LookupError("no codec for this name")
+
+    monkeypatch.setattr(message_view, "save_eml", broken_save)
+    app = demo_app(demo)
+    async with app.run_test(size=(150, 40)) as pilot:
+        await listed(pilot, app)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, message_view.MessageView)
+                         and app.screen.message is not None, what="full view")
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, message_view.SaveFolderDialog),
+                         what="save dialog")
+        app.screen.query_one(Input).value = str(tmp_path)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorDialog), what="error dialog")
+        assert "LookupError: no codec for this name" in screen_text(app)
+        assert app.is_running
+        await pilot.press("escape")
+        assert isinstance(app.screen, message_view.MessageView)

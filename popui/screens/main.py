@@ -17,9 +17,11 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input
+from textual.worker import Worker
 
 from popui.commands import MAIN_COMMANDS, bindings
 from popui.mail.headers import HeaderSummary
+from popui.messages import WorkerFailed
 from popui.pop3 import events as ev
 from popui.pop3.requests import FetchHeaders, Preview, Refresh, Request
 from popui.rows import Row, next_sort
@@ -270,6 +272,9 @@ class MainScreen(Screen[None]):
             row.set_opened()
             self.message_list.refresh_rows([uid])
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        WorkerFailed.forward(event)
+
     # -- list events -----------------------------------------------------------------------
 
     @on(MessageList.VisibleChanged)
@@ -350,7 +355,7 @@ class MainScreen(Screen[None]):
     def action_reverse_sort(self) -> None:
         self.message_list.set_sort(self.message_list.sort_key, not self.message_list.sort_reverse)
 
-    @work(exclusive=True, group="sort")
+    @work(exclusive=True, group="sort", exit_on_error=False)
     async def action_choose_sort(self) -> None:
         lst = self.message_list
         choice = await self.app.push_screen_wait(SortDialog(lst.sort_key, lst.sort_reverse))
@@ -469,6 +474,6 @@ class MainScreen(Screen[None]):
     def action_protocol_log(self) -> None:
         self.popui.show_protocol_log()
 
-    @work(exclusive=True, group="quit")
+    @work(exclusive=True, group="quit", exit_on_error=False)
     async def action_quit(self) -> None:
         await self.popui.quit_asking()

@@ -28,10 +28,11 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Input, Log, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from popui.mail.attachments import save_all, save_attachment, save_eml
 from popui.mail.message import ParsedMessage, parse_message
+from popui.messages import WorkerFailed
 from popui.pop3.events import Event, MessageRetrieved, RetrieveFailed, RetrieveProgress
 from popui.sizes import human_size
 from popui.widgets.preview import header_lines
@@ -229,6 +230,9 @@ class MessageView(Screen[str | None]):
         self.query_one("#mv-body").display = False
         self.query_one("#mv-attachments").display = False
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        WorkerFailed.forward(event)
+
     # --- engine events ---------------------------------------------------------------------
 
     def session_event(self, event: Event) -> bool:
@@ -268,7 +272,7 @@ class MessageView(Screen[str | None]):
         self.add_class("-error")
         self._set_notice(text)
 
-    @work(thread=True, exclusive=True, group="message-parse")
+    @work(thread=True, exclusive=True, group="message-parse", exit_on_error=False)
     def _parse_in_thread(self, data: bytes, width: int) -> None:
         try:
             rendered = render(data, width)
@@ -370,7 +374,7 @@ class MessageView(Screen[str | None]):
             return None
         return attachments.highlighted if attachments.highlighted is not None else 0
 
-    @work(exclusive=True, group="message-save")
+    @work(exclusive=True, group="message-save", exit_on_error=False)
     async def action_save_attachment(self) -> None:
         index = self._selected_attachment_index()
         if index is None or self.message is None:
@@ -383,7 +387,7 @@ class MessageView(Screen[str | None]):
                 lambda: [save_attachment(folder, attachment.safe_filename, attachment.data())]
             )
 
-    @work(exclusive=True, group="message-save")
+    @work(exclusive=True, group="message-save", exit_on_error=False)
     async def action_save_all(self) -> None:
         if self.message is None or not self.message.attachments:
             self.notify("This message has no attachments", severity="warning")
@@ -394,7 +398,7 @@ class MessageView(Screen[str | None]):
         if folder is not None:
             await self._save(lambda: save_all(folder, attachments))
 
-    @work(exclusive=True, group="message-save")
+    @work(exclusive=True, group="message-save", exit_on_error=False)
     async def action_save_eml(self) -> None:
         if self.message is None:
             return

@@ -14,10 +14,11 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from popui.mail.headers import HeaderSummary
 from popui.mail.preview import Preview, parse_preview
+from popui.messages import WorkerFailed
 from popui.pop3.events import PreviewFailed, PreviewReady
 from popui.widgets.safe_text import safe_field, safe_line
 
@@ -86,6 +87,9 @@ class PreviewPane(VerticalScroll):
     def on_mount(self) -> None:
         self.clear()
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        WorkerFailed.forward(event)
+
     def _set(self, state: str, headers: Content, notice: Content, body: Content) -> None:
         self.set_class(state == "loading", "-loading")
         self.set_class(state == "empty", "-empty")
@@ -133,7 +137,7 @@ class PreviewPane(VerticalScroll):
     def _wanted(self, uid: str) -> bool:
         return self.uid is None or self.uid == uid
 
-    @work(thread=True, exclusive=True, group="preview-parse")
+    @work(thread=True, exclusive=True, group="preview-parse", exit_on_error=False)
     def _parse_in_thread(self, uid: str, data: bytes) -> None:
         preview = parse_preview(data)
         if not get_current_worker().is_cancelled:
