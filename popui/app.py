@@ -434,7 +434,9 @@ class PopuiApp(App[None]):
             with contextlib.suppress(sqlite3.Error):
                 self.store.prune(keep)
 
+    @work(thread=True, group="opened", exit_on_error=False)
     def _remember_opened(self, uid: str) -> None:
+        """A write: it may wait up to the busy timeout for another popui on the same file."""
         if self.store is not None:
             with contextlib.suppress(sqlite3.Error):
                 self.store.mark_opened(uid)

@@ -3,6 +3,7 @@ the server's Maildir looks like afterwards."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from app_support import run_async, screen_text, wait_until
@@ -304,3 +305,33 @@ async def test_a_new_message_matching_the_filter_shows_after_refresh(
                          == {"Invoice March", "Invoice April"}, what="new match shown")
         assert app.main.status.status.loaded == app.main.status.status.total == 4
         await pilot.press("q")
+
+
+@run_async
+async def test_opening_a_message_while_the_state_file_is_locked_does_not_freeze(
+    mailbox, tmp_path: Path
+) -> None:
+    """Another popui holding the state database: remembering "opened" waits off the UI thread."""
+    import sqlite3
+
+    from popui.store.state import BUSY_TIMEOUT, DB_NAME
+
+    mailbox.fill(2)
+    app = make_app(mailbox, tmp_path)
+    async with app.run_test(size=(150, 30)) as pilot:
+        await loaded(pilot, app, 2)
+        other = sqlite3.connect(tmp_path / "state" / DB_NAME, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+        try:
+            started = time.monotonic()
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, MessageView)
+                             and app.screen.message is not None, what="full view")
+            # Not frozen for the busy timeout (a 5 s wait, then the mark was lost).
+            assert time.monotonic() - started < BUSY_TIMEOUT - 1
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        uid = app.screen.uid
+        await wait_until(pilot, lambda: app.store.opened_uids() == {uid}, what="opened saved")
+        await pilot.press("escape", "q")
