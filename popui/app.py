@@ -481,10 +481,11 @@ class PopuiApp(App[None]):
 
     async def quit_asking(self) -> None:
         """``q``: with marks pending, ask commit and quit / quit without deleting / cancel."""
-        if not self.main.marked_rows():
+        marked = len(self.main.marked_rows())
+        if not marked:
             await self.action_quit_now()
             return
-        choice = await self.push_screen_wait(QuitDialog(len(self.main.marked_rows())))
+        choice = await self.push_screen_wait(QuitDialog(marked))
         if choice == "discard":
             await self.action_quit_now()
         elif choice == "commit":

@@ -117,8 +117,7 @@ def bindings(commands: Iterable[Command]) -> list[Binding]:
     return [
         Binding(
             command.keys,
-            command.action.removeprefix("app.") if command.action.startswith("app.")
-            else command.action,
+            command.action.removeprefix("app."),
             command.title,
             show=command.footer,
             priority=command.priority,
