@@ -393,7 +393,6 @@ class PopuiApp(App[None]):
             return
         for uid in opened.intersection(rows):
             rows[uid].set_opened()
-        self._prune_store(tuple(rows))
 
     def restore_headers(self, rows: list[Row]) -> None:
         """Fill these (few) rows from the header cache, on the spot."""
@@ -429,7 +428,8 @@ class PopuiApp(App[None]):
             self.main.cached_headers(message)
 
     @work(thread=True, exclusive=True, group="prune", exit_on_error=False)
-    def _prune_store(self, keep: tuple[str, ...]) -> None:
+    def prune_store(self, keep: tuple[str, ...]) -> None:
+        """Forget cached state of messages no longer on the server (holds the store a while)."""
         if self.store is not None:
             with contextlib.suppress(sqlite3.Error):
                 self.store.prune(keep)

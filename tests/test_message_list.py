@@ -237,3 +237,19 @@ async def test_hostile_subject_is_literal_text() -> None:
         await pilot.click(MessageList, offset=(40, 0))
         await pilot.pause()
         assert app.is_running
+
+
+@run_async
+async def test_after_midnight_todays_times_become_dates() -> None:
+    now = [NOW]
+    app = ListApp([row(1, date=NOW - timedelta(hours=1), subject="late")], Marks())
+    async with app.run_test(size=(100, 10)) as pilot:
+        widget = app.query_one(MessageList)
+        widget.clock = lambda: now[0]
+        await pilot.pause()
+        assert "11:00" in line_text(widget, 0)
+        now[0] = NOW + timedelta(days=1)
+        widget.roll_day()
+        await pilot.pause()
+        assert "11:00" not in line_text(widget, 0)
+        assert "15 Jun" in line_text(widget, 0)

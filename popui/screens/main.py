@@ -199,6 +199,7 @@ class MainScreen(Screen[None]):
         # first (interactive requests jump the engine's queue).
         on_screen = [rows[uid] for uid in self.message_list.visible_uids()]
         self.popui.restore_headers(on_screen)
+        self.popui.prune_store(tuple(rows))  # after the restore: it holds the store a while
         missing = self._unloaded()
         self._loaded = len(rows) - len(missing)
         self._loaded_all = not missing

@@ -349,6 +349,16 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def on_mount(self) -> None:
         self._schedule_visible()
+        self._day = self.clock().date()
+        self.set_interval(60, self.roll_day)
+
+    def roll_day(self) -> None:
+        """After midnight "today" is another day: dates are drawn anew (times become days)."""
+        today = self.clock().date()
+        if today != self._day:
+            self._day = today
+            self._strips.clear()
+            self.refresh()
 
     async def on_click(self, event: events.Click) -> None:
         index = round(self.scroll_y) + event.y
