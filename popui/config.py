@@ -207,7 +207,10 @@ class _Validator:
                 raise self.error(table, required, "missing; every account needs host and user")
         ca_file = get("ca_file", _text, None)
         if ca_file is not None:
-            ca_file = str(Path(ca_file).expanduser())
+            try:
+                ca_file = str(Path(ca_file).expanduser())
+            except RuntimeError:  # "~someone/..." for a user that does not exist
+                raise self.error(table, "ca_file", f"no such home folder in {ca_file}") from None
             if not Path(ca_file).is_file():
                 raise self.error(table, "ca_file", f"no such file: {ca_file}")
         get("default", _boolean, False)

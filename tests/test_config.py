@@ -167,6 +167,8 @@ def test_missing_host_and_missing_ca_file(tmp_path: Path) -> None:
     assert err.key == "accounts.work.host" and err.line == 1 and "missing" in str(err)
     err = error_for(tmp_path, '[accounts.w]\nhost = "h"\nuser = "u"\nca_file = "/no/such.pem"\n')
     assert "no such file: /no/such.pem" in str(err) and err.line == 4
+    err = error_for(tmp_path, '[accounts.w]\nhost = "h"\nuser = "u"\nca_file = "~nobody-x9/ca"\n')
+    assert "no such home folder" in str(err) and err.key == "accounts.w.ca_file"
 
 
 def test_account_table_of_wrong_shape(tmp_path: Path) -> None:
