@@ -122,13 +122,16 @@ async def test_account_form_result_saves_and_loads_back(tmp_path: Path) -> None:
         app.screen.query_one("#security", Select).value = "starttls"
         await pilot.pause()
         assert app.screen.query_one("#port", Input).placeholder == "110"
-        await fill(pilot, app, {"port": "2110", "password-command": "pass show mail"})
+        ca = tmp_path / "ca.pem"
+        ca.write_text("not checked here\n")
+        await fill(pilot, app, {"port": "2110", "password-command": "pass show mail",
+                                "ca-file": str(ca)})
         await pilot.press("enter")
         await pilot.pause()
     (result,) = app.results
     assert result == {
         "name": "work", "host": "pop.example.com", "port": 2110, "user": "me",
-        "security": "starttls", "password_command": "pass show mail",
+        "security": "starttls", "password_command": "pass show mail", "ca_file": str(ca),
     }
     path = tmp_path / "config.toml"
     save_account(path, result.pop("name"), result)
@@ -138,6 +141,7 @@ async def test_account_form_result_saves_and_loads_back(tmp_path: Path) -> None:
         "pop.example.com", 2110, "starttls",
     )
     assert settings.secrets["work"].password_command == "pass show mail"
+    assert account.ca_file == str(ca)
 
 
 @run_async

@@ -31,7 +31,7 @@ _SECURITY_LABELS = {
 }
 _FIELD_IDS = {"host": "host", "port": "port", "user": "user", "security": "security",
               "auth": "auth", "password_command": "password-command",
-              "allow_plaintext_password": "allow-plaintext"}
+              "allow_plaintext_password": "allow-plaintext", "ca_file": "ca-file"}
 
 
 class AccountForm(ModalScreen[dict[str, Any] | None]):
@@ -78,6 +78,9 @@ class AccountForm(ModalScreen[dict[str, Any] | None]):
                 yield Select(
                     [(a, a) for a in AUTH_CHOICES], value="auto", allow_blank=False, id="auth",
                 )
+                yield Static("CA certificate file (optional, for a server with a private CA)",
+                             classes="label")
+                yield Input(placeholder="~/certs/mail-ca.pem", id="ca-file")
                 yield Static("Password command (optional, e.g. pass show mail)",
                              classes="label")
                 yield Input(id="password-command")
@@ -112,6 +115,8 @@ class AccountForm(ModalScreen[dict[str, Any] | None]):
         fields.update(user=self._value("user"), security=security)
         if auth != "auto":
             fields["auth"] = auth
+        if self._value("ca-file"):
+            fields["ca_file"] = self._value("ca-file")
         if self._value("password-command"):
             fields["password_command"] = self._value("password-command")
         if self.query_one("#allow-plaintext", Checkbox).value:
