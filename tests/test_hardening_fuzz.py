@@ -1,7 +1,7 @@
-"""Arbitrary server bytes that never end: the client still finishes, in bounded time and memory.
+"""Arbitrary server bytes give a typed error or a valid result: never a crash or a hang.
 
-`test_engine_fuzz.py` sends each payload and then closes the connection. Here the connection
-stays open after the payload, which then goes on in one of three ways:
+The server sends each payload and then closes the connection, or keeps it open in one of three
+ways:
 
 - silence: nothing more, the socket stays open (the client must not wait forever);
 - drip: one more byte every 20 ms, forever (a server that looks alive must hit the deadline);
@@ -31,7 +31,7 @@ CAP = 64 * 1024
 
 
 class EndlessServer:
-    """Answers each connection with ``payload``, then silence, a drip or a flood."""
+    """Answers each connection with ``payload``, then a close, silence, a drip or a flood."""
 
     def __init__(self) -> None:
         self.listener = socket.create_server(("127.0.0.1", 0))
@@ -55,7 +55,11 @@ class EndlessServer:
                     pass
 
     def _tail(self, conn: socket.socket) -> None:
-        if self.tail == "silence":
+        if self.tail == "close":
+            conn.shutdown(socket.SHUT_WR)
+            while conn.recv(65536):  # drain the client's commands until it closes
+                pass
+        elif self.tail == "silence":
             while conn.recv(65536):  # until the client closes
                 pass
         elif self.tail == "drip":
@@ -115,3 +119,38 @@ def test_a_response_that_never_ends_hits_the_deadline_or_the_cap(
         assert str(exc)
     # a handful of responses, each cut off after at most TIMEOUT: never a hang
     assert time.monotonic() - start < 20 * TIMEOUT
+
+
+LINES = st.one_of(
+    st.sampled_from([
+        b"+OK ready <1.2@x>", b"+OK", b"-ERR", b"-ERR [IN-USE] busy", b"-ERR [SYS/TEMP] x",
+        b".", b"..", b"1 abc", b"1 100", b"2 zz", b"+OK 3 300", b"+OK x y", b"TOP", b"UIDL",
+        b"PIPELINING", b"SASL PLAIN", b"+ ", b"+ AAAA", b"", b"\x00\xff", b"+OK" + b"x" * 5000,
+    ]),
+    st.binary(max_size=200),
+)
+PAYLOADS = st.one_of(
+    st.binary(max_size=3000),
+    st.lists(LINES, max_size=40).map(lambda lines: b"\r\n".join(lines)),
+    st.lists(LINES, max_size=40).map(lambda lines: b"\n".join(lines) + b"\n"),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(payload=PAYLOADS)
+def test_client_survives_arbitrary_server_bytes(endless: EndlessServer, payload: bytes) -> None:
+    endless.payload, endless.tail = payload, "close"
+    account = Account(name="fuzz", host="127.0.0.1", port=endless.port, security="none",
+                      user="u", timeout=2.0, max_message_size=CAP)
+    try:
+        client = Pop3Client(account)
+        try:
+            client.login(Credentials(password="pw"))
+            client.stat_totals()
+            messages, _, _ = client.listing()
+            for info in messages[:3]:
+                client.top_bytes(info.number, 0)
+        finally:
+            client.close()
+    except Pop3Error as exc:
+        assert str(exc)  # every error carries a sentence for the user
