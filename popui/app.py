@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from popui.commands import APP_COMMANDS, MAIN_COMMANDS, bindings, check_keymap
 from popui.config import Settings
+from popui.crash import write_crash_report
 from popui.mail.headers import HeaderSummary, summarize_headers
 from popui.mail.sanitize import clean_block, clean_line
 from popui.messages import CachedHeaders, SessionEvent, WorkerFailed
@@ -65,6 +66,7 @@ class PopuiApp(App[None]):
         session_options: dict[str, Any] | None = None,
         theme_dirs: Iterable[Path] | None = None,
         state_folder: Path | bool = True,
+        crash_folder: Path | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings or Settings()
@@ -76,6 +78,8 @@ class PopuiApp(App[None]):
         self.session_options = session_options or {}
         self.theme_dirs = theme_dirs
         self.state_folder = state_folder
+        self.crash_folder = crash_folder
+        """Where a crash report goes (default: the state dir)."""
         """Where local state lives: a folder, True for the platform state dir, False for none."""
         self.session: Pop3Session | None = None
         self.marks = Marks()
@@ -565,6 +569,21 @@ class PopuiApp(App[None]):
         self.push_screen(ErrorDialog(
             "Something went wrong", clean_line(f"{type(error).__name__}: {error}"),
         ))
+
+    def _print_error_renderables(self) -> None:
+        """A bug must not put a traceback on screen: Textual's shows local variables, which
+        can hold a password. Write a plain one (no locals) to a private file instead."""
+        error = self._exception
+        if error is None or not self._exit_renderables:
+            super()._print_error_renderables()
+            return
+        self._exit_renderables.clear()
+        report = write_crash_report(error, self.crash_folder)
+        where = f" Details: {report}" if report else ""
+        self.error_console.print(
+            f"popui stopped on an internal error; nothing was deleted.{where}",
+            markup=False, highlight=False,
+        )
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         if isinstance(screen, MainScreen):
