@@ -275,8 +275,8 @@ class Pop3Session:
         self._client = client
         self.capabilities = client.capabilities
         self.welcome = client.welcome.decode("utf-8", "replace")
-        old = self._messages
-        vanished = self._adopt_listing(messages, has_uidl, reconnect)
+        had_messages = bool(self._messages)
+        vanished, renumbered = self._adopt_listing(messages, has_uidl, reconnect)
         self._emit(ev.Connected(self.welcome, client.capabilities, client.tls_version, method,
                                 count, size, not has_uidl, reconnect))
         for notice in notices:
@@ -284,16 +284,19 @@ class Pop3Session:
         if not has_uidl and not reconnect:
             self._emit(ev.Notice("The server does not support UIDL: marks and 'opened' state "
                                  "last for this session only."))
-        if reconnect and not has_uidl and old != self._messages and old:
+        if renumbered and had_messages:
             self._emit(ev.Notice("The mailbox changed and the server has no UIDL: marks were "
                                  "cleared, since they could now point at other messages."))
         self._emit(ev.Listing(self._messages, vanished))
 
     def _adopt_listing(self, messages: list[MessageInfo], has_uidl: bool,
-                       reconnect: bool) -> tuple[str, ...]:
+                       reconnect: bool) -> tuple[tuple[str, ...], bool]:
+        """Take a new listing; returns the vanished UIDLs and whether marks had to be
+        cleared (no UIDL, and the numbers no longer match)."""
         new = {m.uid for m in messages}
         known = {m.uid for m in self._messages} | self.marks.snapshot()
-        if reconnect and not has_uidl and tuple(messages) != self._messages:
+        renumbered = reconnect and not has_uidl and tuple(messages) != self._messages
+        if renumbered:
             self.marks.clear()
             self._headers_done.clear()
         vanished = tuple(sorted(u for u in known if u not in new)) if reconnect else ()
@@ -302,7 +305,7 @@ class Pop3Session:
         self._messages = tuple(messages)
         self._by_uid = {m.uid: m for m in messages}
         self._has_uidl = has_uidl
-        return vanished
+        return vanished, renumbered
 
     def _login(self, *, reconnect: bool) -> bool:
         self._drop()
