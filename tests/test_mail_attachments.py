@@ -122,3 +122,8 @@ def test_save_all_and_eml(tmp_path: Path) -> None:
     assert eml.name == "Re_ ._[2J Q3_Q4.eml"
     assert eml.read_bytes() == b"raw message"
     assert save_eml(tmp_path, "", b"x").name == "message.eml"
+
+
+def test_mixed_leading_dots_and_spaces_are_all_removed() -> None:
+    assert safe_filename(". 0", "fallback.bin") == "0"
+    assert safe_filename(" . .hidden. .", "fallback.bin") == "hidden"

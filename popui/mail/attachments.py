@@ -24,6 +24,8 @@ MAX_NAME_BYTES = 200
 _REMOVE: dict[int, None] = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0), *INVISIBLE])
 _WINDOWS_BAD = re.compile(r'[<>:"|?*]')
 _DOTS = re.compile(r"\.{2,}")
+#: leading and trailing dots and spaces, in any mix (". 0" must not become " 0")
+_EDGES = re.compile(r"^[\s.]+|[\s.]+$")
 _RESERVED = re.compile(r"(?i)(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?")
 
 
@@ -56,7 +58,7 @@ def _cap(name: str) -> str:
         stem, ext = name, ""
     suffix = f".{ext}" if ext else ""
     budget = MAX_NAME_BYTES - len(suffix.encode("utf-8"))
-    stem = stem.encode("utf-8")[:budget].decode("utf-8", "ignore").rstrip(" .")
+    stem = _EDGES.sub("", stem.encode("utf-8")[:budget].decode("utf-8", "ignore"))
     return stem + suffix
 
 
@@ -65,7 +67,7 @@ def safe_filename(name: str, fallback: str) -> str:
     text = unicodedata.normalize("NFC", name).translate(_REMOVE)
     text = re.split(r"[/\\]", text)[-1]  # the last path component only
     text = _WINDOWS_BAD.sub("_", text)
-    text = _DOTS.sub(".", text).strip().lstrip(".").rstrip(" .")
+    text = _EDGES.sub("", _DOTS.sub(".", text))
     if _RESERVED.fullmatch(text):
         text = "_" + text
     text = _cap(text)
