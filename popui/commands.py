@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ ALL_COMMANDS: tuple[Command, ...] = MAIN_COMMANDS + APP_COMMANDS
 COMMAND_IDS = frozenset(command.id for command in ALL_COMMANDS)
 
 
-def bindings(commands: Iterable[Command]) -> list[Binding]:
+def bindings(commands: Iterable[Command]) -> list[BindingType]:
     """Textual bindings for these commands (their ids make them remappable)."""
     return [
         Binding(

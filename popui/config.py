@@ -273,17 +273,17 @@ def _text(value: Any) -> str:
 
 
 def _hostname(value: Any) -> str:
-    value = _text(value)
-    if any(c.isspace() or c in "/@" for c in value):
-        raise ValueError(f"{_quote(value)} is not a host name, e.g. \"pop.example.com\"")
-    return value
+    host = _text(value)
+    if any(c.isspace() or c in "/@" for c in host):
+        raise ValueError(f"{_quote(host)} is not a host name, e.g. \"pop.example.com\"")
+    return host
 
 
 def _one_of(choices: tuple[str, ...]) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if value not in choices:
             raise ValueError(f"{_kind(value)} is not valid; use one of {_choices(choices)}")
-        return value
+        return str(value)
 
     return check
 
@@ -345,7 +345,7 @@ def _split_dotted(text: str) -> tuple[str, ...] | None:
 def _unquote(key: str) -> str:
     if key.startswith('"'):
         try:
-            return tomllib.loads(f"k = {key}")["k"]
+            return str(tomllib.loads(f"k = {key}")["k"])
         except tomllib.TOMLDecodeError:
             return key
     if key.startswith("'"):

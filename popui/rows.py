@@ -23,16 +23,24 @@ SORT_KEYS: tuple[str, ...] = ("date", "sender", "subject", "size", "number")
 class Summary(Protocol):
     """What the list needs of a parsed header block (`popui.mail.headers.HeaderSummary`)."""
 
-    subject: str
-    from_name: str
-    from_addr: str
-    date: datetime | None
-    has_attachment_hint: bool
+    @property
+    def subject(self) -> str: ...
+    @property
+    def from_name(self) -> str: ...
+    @property
+    def from_addr(self) -> str: ...
+    @property
+    def date(self) -> datetime | None: ...
+    @property
+    def has_attachment_hint(self) -> bool: ...
 
 
 @dataclass(slots=True, eq=False)
 class Row:
-    """One message. ``loaded`` turns True when its headers arrive (or fail: ``error``)."""
+    """One message. ``loaded`` turns True when its headers arrive (or fail: ``error``).
+
+    ``uid`` is the message's identity key (`popui.pop3.identity`): a unique UIDL, or a
+    fingerprint or session key for a message without one."""
 
     number: int
     uid: str

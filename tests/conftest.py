@@ -11,6 +11,7 @@ Without Dovecot the Dovecot tests are skipped locally, but fail when the ``CI`` 
 
 from __future__ import annotations
 
+import os
 import ssl
 import sys
 from collections.abc import Iterator
@@ -19,7 +20,14 @@ from pathlib import Path
 import keyring
 import pytest
 from dovecot import DovecotServer, MailUser, require_dovecot
+from hypothesis import settings
 from memory_keyring import MemoryKeyring
+
+# Property tests: a fixed, derandomised profile everywhere (CI gets the same cases every run);
+# HYPOTHESIS_PROFILE=explore draws new ones while developing.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("explore", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # bench/ holds tools the tests use too (e.g. ``from latency_proxy import LatencyProxy``).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))

@@ -22,7 +22,8 @@ Faults (combine freely; see FAULTS for one line on each):
 - transport, on the responses to the ``targets`` commands (default RETR and TOP; "GREETING" means
   the greeting): ``drop-mid-response`` (after ``drop_after`` bytes), ``endless-line``,
   ``endless-multiline``, ``slow-drip`` (one byte per ``drip_delay`` seconds),
-  ``missing-terminator``, ``garbage-reply``; and ``garbage-greeting``.
+  ``missing-terminator``, ``garbage-reply``, ``drop-at-nth`` (the ``drop_at``-th targeted command
+  takes effect, then the connection drops before its reply); and ``garbage-greeting``.
 
 Endless responses are generated lazily and stop when the client goes away or the server stops.
 """
@@ -85,6 +86,7 @@ class FaultServer(Pop3Server):
         drop_after: int = 64,
         drip_delay: float = 0.002,
         huge_size: int = 10 * 1024**3,
+        drop_at: int = 1,
     ) -> None:
         mailbox = RecordingMailbox(default_messages() if messages is None else messages)
         super().__init__(mailbox, user=user, password=password)
@@ -92,6 +94,8 @@ class FaultServer(Pop3Server):
         self.drop_after = drop_after
         self.drip_delay = drip_delay
         self.huge_size = huge_size
+        self.drop_at = drop_at
+        self.targeted_count: dict[int, int] = {}
         self.commands: list[tuple[int, str]] = []
         self.ended: list[Session] = []
         self._ended_changed = threading.Condition()
@@ -251,6 +255,19 @@ class DropMidResponse(FaultServer):
         raise Hangup
 
 
+class DropAtNth(FaultServer):
+    """The ``drop_at``-th targeted command of a session takes effect (a DELE marks its message),
+    then the connection drops before the reply: the reply of a command the server applied is
+    lost, as on a real network."""
+
+    def send(self, session: Session, data: bytes) -> None:
+        if self.targeted(session):
+            count = self.targeted_count[session.id] = self.targeted_count.get(session.id, 0) + 1
+            if count == self.drop_at:
+                raise Hangup
+        super().send(session, data)
+
+
 class MissingTerminator(FaultServer):
     def send(self, session: Session, data: bytes) -> None:
         if not (self.targeted(session) and data.endswith(b"\r\n.\r\n")):
@@ -314,6 +331,7 @@ FAULTS: dict[str, type[FaultServer]] = {
     "garbage-greeting": GarbageGreeting,  # an SMTP banner instead of +OK
     "garbage-reply": GarbageReply,  # targeted responses are garbage
     "drop-mid-response": DropMidResponse,  # targeted responses cut after drop_after bytes
+    "drop-at-nth": DropAtNth,  # the drop_at-th targeted command applies, then no reply
     "missing-terminator": MissingTerminator,  # multi-line without ".", then close
     "endless-line": EndlessLine,  # "+OK xxxx..." never ending
     "endless-multiline": EndlessMultiline,  # lines forever, no terminator

@@ -19,7 +19,7 @@ from textual.message import Message
 from popui.app import PopuiApp
 from popui.credentials import StaticSecret
 from popui.demo.server import Session
-from popui.messages import CachedHeaders, SessionEvent
+from popui.messages import MailboxUpdate
 from popui.pop3 import events as ev
 from popui.pop3.account import Account
 from popui.screens.confirm import ErrorDialog
@@ -84,13 +84,12 @@ async def test_session_events_during_shutdown_are_dropped(mailbox) -> None:
     async with app.run_test(size=(150, 30)) as pilot:
         await wait_until(pilot, lambda: app.main.status.status.loaded == 1, what="headers")
         uid = app.main.message_list.view[0].uid
-        generation = app.main._generation
     assert not app.is_running
-    late = [ev.HeadersFetched(((uid, b"Subject: late\r\n\r\n"),), 1, 1),
-            ev.Disconnected("bye"), ev.Fatal("gone")]
-    for event in late:
-        app._session_event(SessionEvent(event))
-    app._cached_headers(CachedHeaders(generation, (), final=True))
+    main = app.main
+    assert main.mailbox.session is None
+    main.mailbox._from_session(ev.HeadersFetched(((uid, b"Subject: late\r\n\r\n"),), 1, 1))
+    for event in (ev.Disconnected("bye"), ev.Fatal("gone")):
+        main._update(MailboxUpdate(event))
 
 
 @run_async
@@ -122,12 +121,12 @@ async def test_in_use_counts_down_and_r_logs_in_at_once() -> None:
         async with app.run_test(size=(150, 30)) as pilot:
             await wait_until(pilot, lambda: "login refused, retry in 30 s (r: now)"
                              in status_text(app), what="countdown")
-            assert app.retry_pending
+            assert app.main.retry_pending
             holder.quit()
             await pilot.press("r")
             await wait_until(pilot, lambda: app.main.status.status.state == "connected"
                              and len(app.main.message_list.view) == 3, what="logged in")
-            assert not app.retry_pending
+            assert not app.main.retry_pending
             assert app.main.status.status.retry_at is None
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from app_support import run_async, screen_text, wait_until
+from app_support import notices, run_async, screen_text, wait_until
 from engine_support import dovecot_account
 from maildir import as_bytes, make_message
+from textual.message import Message
 from textual.pilot import Pilot
 
 from popui.app import PopuiApp
@@ -16,6 +17,7 @@ from popui.credentials import StaticSecret
 from popui.screens.confirm import ConfirmCommit, QuitDialog
 from popui.screens.message_view import MessageView
 from popui.sizes import human_size
+from popui.store.state import LocalState
 from popui.themes import shipped_themes_dir
 
 
@@ -76,7 +78,7 @@ async def test_previews_leave_every_message_unseen(mailbox, tmp_path: Path) -> N
             await wait_until(pilot, lambda line=body_line: line in screen_text(app),
                              what="preview on screen")
         await pilot.press("q")  # nothing marked: quits at once
-    assert app.session is None
+    assert app.main.mailbox.session is None
     assert len(mailbox.maildir.files()) == 5
     assert mailbox.maildir.seen_files() == []
 
@@ -118,12 +120,12 @@ async def test_mark_two_and_commit_deletes_exactly_those(mailbox, tmp_path: Path
     async with app.run_test(size=(150, 30), notifications=True) as pilot:
         await loaded(pilot, app, 5)
         await pilot.press("d", "d")
-        assert len(app.marks) == 2
+        assert len(app.main.mailbox.marks) == 2
         await wait_until(pilot, lambda: "2 marked" in screen_text(app), what="status")
         await pilot.press("dollar_sign")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmCommit), what="dialog")
         await wait_until(pilot, lambda: "Test message 00004" in screen_text(app), what="list")
-        freed = human_size(sum(row.size for row in app.main.marked_rows()))
+        freed = human_size(sum(row.size for row in app.main.mailbox.marked_rows()))
         assert f"{freed} in total" in screen_text(app)
         await pilot.press("y")
         await wait_until(pilot, lambda: len(app.main.message_list.view) == 3
@@ -131,7 +133,7 @@ async def test_mark_two_and_commit_deletes_exactly_those(mailbox, tmp_path: Path
         # The engine's report reads sizes the way the dialog did.
         await wait_until(pilot, lambda: f"deleting 2 messages ({freed})" in screen_text(app),
                          what="commit report")
-        assert len(app.marks) == 0
+        assert len(app.main.mailbox.marks) == 0
         assert [r.subject for r in app.main.message_list.view] == [
             "Test message 00002", "Test message 00001", "Test message 00000"]
         await pilot.press("q")
@@ -139,33 +141,73 @@ async def test_mark_two_and_commit_deletes_exactly_those(mailbox, tmp_path: Path
     assert mailbox.maildir.seen_files() == []
 
 
-@run_async
-async def test_quit_without_deleting_sends_no_dele(mailbox, tmp_path: Path) -> None:
-    mailbox.fill(4)
+async def _quit_with_three_marked(mailbox, tmp_path: Path, answer: str) -> tuple[
+    PopuiApp, set[str]
+]:
     app = make_app(mailbox, tmp_path, debug_level=1)
     async with app.run_test(size=(150, 30)) as pilot:
         await loaded(pilot, app, 4)
         await pilot.press("d", "d", "d")
+        marked = set(app.main.mailbox.marks)
         await pilot.press("q")
         await wait_until(pilot, lambda: isinstance(app.screen, QuitDialog), what="quit dialog")
-        await pilot.press("d")  # quit without deleting
-        await wait_until(pilot, lambda: app.session is None, what="session stopped")
+        await pilot.press(answer)
+        await wait_until(pilot, lambda: app.main.mailbox.session is None, what="session stopped")
     assert len(mailbox.maildir.files()) == 4
     commands = [line.text.upper() for line in app.protocol_log.lines() if line.direction == ">"]
     assert any(c.startswith("QUIT") for c in commands)
     assert not any(c.startswith("DELE") for c in commands)
+    return app, marked
 
 
 @run_async
-async def test_ctrl_c_quits_without_deleting(mailbox, tmp_path: Path) -> None:
+async def test_quit_keeping_the_marks_restores_them_next_time(mailbox, tmp_path: Path) -> None:
+    mailbox.fill(4)
+    _, marked = await _quit_with_three_marked(mailbox, tmp_path, "k")
+    messages: list[Message] = []
+    app = make_app(mailbox, tmp_path)
+    async with app.run_test(size=(150, 30), message_hook=messages.append) as pilot:
+        await loaded(pilot, app, 4)
+        await wait_until(pilot, lambda: app.main.mailbox.marks == marked, what="marks restored")
+        await wait_until(pilot, lambda: "3 marked" in screen_text(app), what="status")
+        assert any("3 marks from your last session restored; nothing was deleted" in text
+                   for text in notices(messages))
+        await pilot.press("dollar_sign")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmCommit), what="dialog")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: len(mailbox.maildir.files()) == 1, what="deleted")
+        await pilot.press("q")
+    assert len(mailbox.maildir.message_ids()) == 1
+
+
+@run_async
+async def test_quit_forgetting_the_marks_leaves_none(mailbox, tmp_path: Path) -> None:
+    mailbox.fill(4)
+    await _quit_with_three_marked(mailbox, tmp_path, "f")
+    app = make_app(mailbox, tmp_path)
+    async with app.run_test(size=(150, 30)) as pilot:
+        await loaded(pilot, app, 4)
+        await wait_until(pilot, lambda: "4 messages" in screen_text(app), what="status")
+        assert app.main.mailbox.marks == set()
+        await pilot.press("q")
+
+
+@run_async
+async def test_ctrl_c_quits_without_deleting_and_keeps_the_marks(mailbox, tmp_path: Path) -> None:
     mailbox.fill(3)
     app = make_app(mailbox, tmp_path, debug_level=1)
     async with app.run_test(size=(150, 30)) as pilot:
         await loaded(pilot, app, 3)
-        await pilot.press("d", "d", "d", "ctrl+c")
-        await wait_until(pilot, lambda: app.session is None, what="session stopped")
+        await pilot.press("d", "d", "ctrl+c")
+        await wait_until(pilot, lambda: app.main.mailbox.session is None, what="session stopped")
+        marked = set(app.main.mailbox.marks)
     assert len(mailbox.maildir.files()) == 3
     assert not any(line.text.upper().startswith("DELE") for line in app.protocol_log.lines())
+    again = make_app(mailbox, tmp_path)
+    async with again.run_test(size=(150, 30)) as pilot:
+        await loaded(pilot, again, 3)
+        await wait_until(pilot, lambda: again.main.mailbox.marks == marked, what="restored")
+        await pilot.press("q", "f")
 
 
 @run_async
@@ -178,18 +220,20 @@ async def test_filter_then_mark_shown_marks_exactly_the_matches(mailbox, tmp_pat
     async with app.run_test(size=(150, 30)) as pilot:
         await loaded(pilot, app, 6)
         await pilot.press("slash", *"invoice", "enter")
-        await wait_until(pilot, lambda: app.main.message_list.query == "invoice", what="filter")
+        await wait_until(pilot, lambda: app.main.message_list.filter_text == "invoice",
+                         what="filter")
         await pilot.press("D")
-        marked = {app.main.message_list.row(uid).subject for uid in app.marks.snapshot()}
+        marked = {app.main.message_list.row(uid).subject for uid in app.main.mailbox.marks}
         assert marked == {"Invoice March", "invoice April", "Re: INVOICE"}
         # By size: one filter away.
         await pilot.press("U", "slash", "ctrl+u", *">50k", "enter")
-        await wait_until(pilot, lambda: app.main.message_list.query == ">50k", what="size filter")
+        await wait_until(pilot, lambda: app.main.message_list.filter_text == ">50k",
+                         what="size filter")
         await pilot.press("D")
-        marked = {app.main.message_list.row(uid).subject for uid in app.marks.snapshot()}
+        marked = {app.main.message_list.row(uid).subject for uid in app.main.mailbox.marks}
         assert marked == {"Scan"}
         await pilot.press("escape")  # clears the filter, keeps the marks
-        assert len(app.main.message_list.view) == 6 and len(app.marks) == 1
+        assert len(app.main.message_list.view) == 6 and len(app.main.mailbox.marks) == 1
         await pilot.press("q")
         await wait_until(pilot, lambda: isinstance(app.screen, QuitDialog), what="quit dialog")
         await pilot.press("d")
@@ -280,7 +324,7 @@ async def test_d_in_the_full_view_marks_and_moves_on(mailbox, tmp_path: Path) ->
                          and app.screen.message is not None, what="full view")
         await pilot.press("d")
         await wait_until(pilot, lambda: app.screen is app.main, what="back to the list")
-        assert set(app.marks.snapshot()) == {first.uid}
+        assert set(app.main.mailbox.marks) == {first.uid}
         assert app.main.message_list.current is second
         await wait_until(pilot, lambda: "1 marked" in screen_text(app), what="status")
         await pilot.press("ctrl+c")
@@ -333,5 +377,9 @@ async def test_opening_a_message_while_the_state_file_is_locked_does_not_freeze(
             other.execute("ROLLBACK")
             other.close()
         uid = app.screen.uid
-        await wait_until(pilot, lambda: app.store.opened_uids() == {uid}, what="opened saved")
+        def opened() -> set[str]:
+            with LocalState(tmp_path / "state", app.account.keyring_user) as store:
+                return store.opened_uids()
+
+        await wait_until(pilot, lambda: opened() == {uid}, what="opened saved")
         await pilot.press("escape", "q")

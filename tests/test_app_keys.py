@@ -82,9 +82,9 @@ async def test_keymap_from_config_rebinds_and_help_shows_it(demo: DemoServer) ->
     async with app.run_test(size=(120, 40)) as pilot:
         await listed(pilot, app)
         await pilot.press("d")
-        assert len(app.marks) == 0  # d is no longer "mark"
+        assert len(app.main.mailbox.marks) == 0  # d is no longer "mark"
         await pilot.press("x")
-        assert len(app.marks) == 1
+        assert len(app.main.mailbox.marks) == 1
         assert any("nonsense" in n.message for n in app._notifications)
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
@@ -105,7 +105,7 @@ async def test_palette_offers_every_main_command(demo: DemoServer) -> None:
         assert {"Mark", "Commit", "Filter", "Protocol log", "Server info", "Help"} <= titles
         mark = next(c for c in app.get_system_commands(app.main) if c.title == "Mark")
         await mark.callback()
-        assert len(app.marks) == 1
+        assert len(app.main.mailbox.marks) == 1
         by_size = next(c for c in app.get_system_commands(app.main) if c.title == "Sort by size")
         by_size.callback()
         sizes = [row.size for row in app.main.message_list.view]
@@ -153,7 +153,7 @@ async def test_cancelled_prompt_leaves_the_app_usable_offline(demo: DemoServer) 
         await wait_until(pilot, lambda: isinstance(app.screen, PasswordPrompt), what="prompt")
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is app.main, what="back to main")
-        assert app.session is None
+        assert app.main.mailbox.session is None
         assert app.main.status.status.state == "offline"
         await pilot.press("q")
     assert app.return_code in (0, None)

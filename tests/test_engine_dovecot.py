@@ -77,7 +77,7 @@ def test_pipelined_and_sequential_results_are_identical(mailbox) -> None:
         client.login(Credentials(password=mailbox.password))
         assert client.capabilities.pipelining
         client.capabilities = dataclasses.replace(client.capabilities, pipelining=pipelining)
-        messages, has_uidl, _ = client.listing()
+        messages, has_uidl = client.listing()
         commands = [f"TOP {m.number} 0" for m in messages] + ["TOP 999 0"]
         tops = [(i, isinstance(s, errors.ServerError), lines)
                 for i, s, lines in client.pipeline(commands, multiline=True, window=16)]
@@ -124,39 +124,42 @@ def test_commit_deletes_exactly_the_marked_messages(mailbox) -> None:
     session, rec, listing = _start(mailbox)
     try:
         doomed = {listing.messages[2].uid, listing.messages[7].uid}
-        for uid in doomed:
-            session.marks.toggle(uid)
-        session.submit(Commit(tuple(session.marks.snapshot())))
+        session.submit(Commit(tuple(doomed)))
         done = rec.wait(ev.CommitDone)
         assert set(done.deleted) == doomed and done.missing == ()
         relisted = rec.wait(ev.Listing)
         assert {m.uid for m in relisted.messages} == {m.uid for m in listing.messages} - doomed
         assert relisted.vanished == ()  # deleted on purpose is not "vanished"
-        assert len(session.marks) == 0
     finally:
         session.stop()
     remaining = mailbox.maildir.message_ids()
     assert remaining == {f"<msg-{i:05d}@popui.test>" for i in range(10) if i not in (2, 7)}
 
 
-def test_marks_never_reach_the_server_before_commit(mailbox) -> None:
-    mailbox.fill(5)
-    log = ProtocolLog(level=2)
+def test_a_commit_keeps_the_seen_flag_of_a_message_opened_before_it(mailbox) -> None:
+    # Dovecot's RSET also undoes the seen flags this connection's RETRs set: a commit that
+    # sent RSET before its DELEs left an opened message unseen (open + quit kept it seen).
+    mailbox.fill(4)
+    log = ProtocolLog(level=1)
     session, rec, listing = _start(mailbox, log=log)
-    for m in listing.messages:
-        session.marks.toggle(m.uid)
-    session.stop()
-    rec.wait(ev.Disconnected)
-    assert len(mailbox.maildir.files()) == 5
-    assert not any(line.text.upper().startswith("DELE") for line in log.lines())
+    try:
+        session.submit(Retrieve(listing.messages[1].uid))
+        rec.wait(ev.MessageRetrieved)
+        session.submit(Commit((listing.messages[3].uid,)))
+        rec.wait(ev.CommitDone)
+        rec.wait(ev.Listing)
+    finally:
+        session.stop()
+    assert mailbox.maildir.seen_message_ids() == {"<msg-00001@popui.test>"}
+    assert "<msg-00003@popui.test>" not in mailbox.maildir.message_ids()
+    assert not any(line.text.upper().startswith("RSET") for line in log.lines())
 
 
-def test_dropped_connection_reconnects_and_keeps_marks(mailbox) -> None:
+def test_dropped_connection_reconnects_and_reports_what_vanished(mailbox) -> None:
     mailbox.fill(6)
     session, rec, listing = _start(mailbox, backoff=(0.05, 0.1, 0.2))
     try:
-        first, gone = listing.messages[0].uid, listing.messages[4].uid
-        session.marks.add([first, gone])
+        gone = listing.messages[4].uid
         # the network drops, and meanwhile another client deletes message 5
         assert session._client is not None
         session._client.sock.close()
@@ -166,7 +169,6 @@ def test_dropped_connection_reconnects_and_keeps_marks(mailbox) -> None:
         assert lost.message
         relisted = rec.wait(ev.Listing)
         assert relisted.vanished == (gone,)
-        assert session.marks.snapshot() == {first}
         rec.wait(ev.PreviewReady)  # the interrupted preview was retried
     finally:
         session.stop()

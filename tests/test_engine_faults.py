@@ -29,6 +29,7 @@ from fault_server import PASSWORD, USER, FaultServer, default_messages, fault_se
 
 from popui.pop3 import events as ev
 from popui.pop3.account import Account, Credentials
+from popui.pop3.identity import is_fingerprint
 from popui.pop3.requests import Commit, FetchHeaders, Preview, Retrieve
 from popui.pop3.session import Pop3Session
 
@@ -69,13 +70,16 @@ def test_top_ignoring_line_count_is_flagged_and_headers_stay_headers() -> None:
         assert header.startswith(b"From:") and b"body line" not in header
 
 
-def test_no_uidl_is_session_only_and_commit_stays_exact() -> None:
+def test_no_uidl_identifies_by_fingerprint_and_commit_stays_exact() -> None:
     with fault_server("no-uidl") as server, session_on(server) as (session, rec):
-        assert rec.wait(ev.Connected).session_only
+        assert not rec.wait(ev.Connected).session_only
         assert "UIDL" in rec.wait(ev.Notice).message
         listing = rec.wait(ev.Listing)
-        session.marks.toggle(listing.messages[1].uid)
-        session.submit(Commit(tuple(session.marks.snapshot())))
+        assert all(is_fingerprint(m.uid) for m in listing.messages)
+        # the header blocks read for the fingerprints fill the rows at once
+        headers = dict(rec.wait(ev.HeadersFetched).headers)
+        assert b"Subject: message 2" in headers[listing.messages[1].uid]
+        session.submit(Commit((listing.messages[1].uid,)))
         assert rec.wait(ev.CommitDone).deleted == (listing.messages[1].uid,)
     assert server.deleted == ["uid-2"]
 
@@ -91,12 +95,12 @@ def test_no_capa_still_logs_in_and_previews() -> None:
 
 def test_duplicate_uidls_never_share_a_mark() -> None:
     with fault_server("duplicate-uidl") as server, session_on(server) as (session, rec):
-        assert "duplicate" in rec.wait(ev.Notice).message
+        assert "shared" in rec.wait(ev.Notice).message
         listing = rec.wait(ev.Listing)
         uids = [m.uid for m in listing.messages]
         assert len(set(uids)) == len(uids)
-        session.marks.toggle(uids[0])
-        session.submit(Commit(tuple(session.marks.snapshot())))
+        assert is_fingerprint(uids[0]) and is_fingerprint(uids[1]) and uids[2] == "uid-3"
+        session.submit(Commit((uids[0],)))
         rec.wait(ev.CommitDone)
     assert server.deleted == ["uid-1"]
 
@@ -104,15 +108,15 @@ def test_duplicate_uidls_never_share_a_mark() -> None:
 def test_changed_uidls_make_old_marks_vanish_instead_of_hitting_other_messages() -> None:
     with fault_server("uidl-changes") as server, session_on(server) as (session, rec):
         listing = rec.wait(ev.Listing)
-        session.marks.toggle(listing.messages[0].uid)
+        old = listing.messages[0].uid
         assert session._client is not None
         session._client.sock.close()  # the network drops
-        session.submit(Preview(listing.messages[0].uid))
+        session.submit(Preview(old))
         relisted = rec.wait(ev.Listing)
-        assert listing.messages[0].uid in relisted.vanished
-        assert len(session.marks) == 0
-        session.submit(Commit(()))
-        rec.wait(ev.CommitDone)
+        assert old in relisted.vanished
+        session.submit(Commit((old,)))
+        done = rec.wait(ev.CommitDone)
+        assert done.deleted == () and done.missing == (old,)
     assert server.deleted == []
 
 
@@ -148,14 +152,12 @@ def _recovers(fault: str, **options) -> str:
         server, backoff=(0.05, 0.2, 0.5, 1.0, 2.0), max_message_size=256 * 1024
     ) as (session, rec):
         listing = rec.wait(ev.Listing)
-        session.marks.toggle(listing.messages[2].uid)
         session.submit(Retrieve(listing.messages[0].uid))
         failed = rec.wait(ev.RetrieveFailed)
         assert len(rec.of(ev.ConnectionLost)) >= 1
-        # the session still works and the mark is still there
+        # the session still works
         session.submit(Preview(listing.messages[1].uid))
         assert b"message 2" in rec.wait(ev.PreviewReady).data
-        assert session.marks.snapshot() == {listing.messages[2].uid}
     assert server.deleted == []
     return failed.message
 
@@ -183,8 +185,7 @@ def test_slow_drip_hits_the_deadline() -> None:
 
 def test_qpop_drop_without_commit_deletes_nothing() -> None:
     with fault_server("commit-on-disconnect") as server, session_on(server) as (session, rec):
-        listing = rec.wait(ev.Listing)
-        session.marks.add(m.uid for m in listing.messages)
+        rec.wait(ev.Listing)
         assert session._client is not None
         session._client.sock.close()
     server.wait_sessions(1)
@@ -199,14 +200,14 @@ def test_drop_before_quit_reply_reports_what_may_be_gone() -> None:
     ):
         listing = rec.wait(ev.Listing)
         marked = (listing.messages[0].uid, listing.messages[3].uid)
-        session.marks.add(marked)
         session.submit(Commit(marked))
         failed = rec.wait(ev.CommitFailed)
         assert set(failed.maybe_deleted) == set(marked)
         assert "QUIT" in failed.message
         relisted = rec.wait(ev.Listing)
         assert set(relisted.vanished) == set(marked)
-        assert "deleted by the server" in rec.wait(ev.Notice).message
+        checked = rec.wait(ev.CommitChecked)
+        assert set(checked.gone) == set(marked) and checked.kept == ()
     assert sorted(server.deleted) == sorted(marked)
 
 
@@ -215,7 +216,6 @@ def test_stop_cuts_off_a_transfer_without_deleting_anything() -> None:
     with fault_server("slow-drip", targets=("RETR",), drip_delay=0.2) as server:
         with session_on(server, timeout=120.0) as (session, rec):
             listing = rec.wait(ev.Listing)
-            session.marks.add(m.uid for m in listing.messages)
             session.submit(Retrieve(listing.messages[0].uid))
             rec.wait(ev.RetrieveProgress)
             session.stop(timeout=5.0, grace=0.2)

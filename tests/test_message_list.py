@@ -9,7 +9,6 @@ import pytest
 from app_support import run_async, wait_until
 from textual.app import App, ComposeResult
 
-from popui.pop3.marks import Marks
 from popui.rows import Row, RowFilter, filter_rows, format_date, next_sort, sort_rows
 from popui.sizes import human_size
 from popui.themes import mail_variable_defaults
@@ -117,7 +116,7 @@ def test_fill_cleans_untrusted_text() -> None:
 
 
 class ListApp(App[None]):
-    def __init__(self, rows: list[Row], marks: Marks) -> None:
+    def __init__(self, rows: list[Row], marks: set[str]) -> None:
         super().__init__()
         self.rows = rows
         self.marks = marks
@@ -156,7 +155,7 @@ def many_rows(count: int) -> list[Row]:
 
 @run_async
 async def test_renders_only_visible_rows_newest_first_and_pads_lines() -> None:
-    app = ListApp(many_rows(5000), Marks())
+    app = ListApp(many_rows(5000), set())
     async with app.run_test(size=(100, 20)) as pilot:
         widget = app.query_one(MessageList)
         await pilot.pause()
@@ -170,14 +169,14 @@ async def test_renders_only_visible_rows_newest_first_and_pads_lines() -> None:
 
 @run_async
 async def test_cursor_keys_marks_and_page_down() -> None:
-    marks = Marks()
+    marks = set()
     app = ListApp(many_rows(500), marks)
     async with app.run_test(size=(100, 20)) as pilot:
         widget = app.query_one(MessageList)
         await pilot.pause()
         widget.cursor_down()
         assert widget.current is not None and widget.current.number == 499
-        marks.toggle(widget.current.uid)
+        marks.add(widget.current.uid)
         widget.refresh_rows([widget.current.uid])
         assert line_text(widget, 1).startswith("D")
         assert not line_text(widget, 0).startswith("D")
@@ -193,7 +192,7 @@ async def test_cursor_keys_marks_and_page_down() -> None:
 
 @run_async
 async def test_visible_rows_are_reported_after_scrolling() -> None:
-    app = ListApp(many_rows(1000), Marks())
+    app = ListApp(many_rows(1000), set())
     async with app.run_test(size=(100, 20)) as pilot:
         widget = app.query_one(MessageList)
         await wait_until(pilot, lambda: app.visible_uids and "u1000" in app.visible_uids[-1],
@@ -206,7 +205,7 @@ async def test_visible_rows_are_reported_after_scrolling() -> None:
 
 @run_async
 async def test_filter_and_sort_keep_the_cursor_message() -> None:
-    app = ListApp(many_rows(50), Marks())
+    app = ListApp(many_rows(50), set())
     async with app.run_test(size=(100, 20)) as pilot:
         widget = app.query_one(MessageList)
         await pilot.pause()
@@ -225,7 +224,7 @@ async def test_filter_and_sort_keep_the_cursor_message() -> None:
 async def test_hostile_subject_is_literal_text() -> None:
     hostile = row(1, subject="[@click=app.quit]x[/] [b]bold\x1b]52;c;aGk=\x07",
                   from_name="[red]Mallory")
-    app = ListApp([hostile], Marks())
+    app = ListApp([hostile], set())
     async with app.run_test(size=(120, 10)) as pilot:
         widget = app.query_one(MessageList)
         await pilot.pause()
@@ -242,7 +241,7 @@ async def test_hostile_subject_is_literal_text() -> None:
 @run_async
 async def test_after_midnight_todays_times_become_dates() -> None:
     now = [NOW]
-    app = ListApp([row(1, date=NOW - timedelta(hours=1), subject="late")], Marks())
+    app = ListApp([row(1, date=NOW - timedelta(hours=1), subject="late")], set())
     async with app.run_test(size=(100, 10)) as pilot:
         widget = app.query_one(MessageList)
         widget.clock = lambda: now[0]

@@ -94,15 +94,18 @@ def test_shared_between_threads(tmp_path: Path) -> None:
 def test_a_locked_database_is_not_set_aside(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Another popui holding a lock is no reason to throw its state away."""
+    """Another popui holding a lock is no reason to throw its state away; in WAL mode it is
+    not even a reason to wait: opening and reading go on beside its write."""
     with LocalState(tmp_path, "acct") as state:
         state.mark_opened("x")
     monkeypatch.setattr(state_module, "BUSY_TIMEOUT", 0.05)
     holder = sqlite3.connect(tmp_path / DB_NAME, isolation_level=None)
     try:
         holder.execute("BEGIN EXCLUSIVE")
-        with pytest.raises(sqlite3.OperationalError, match="locked"):
-            LocalState(tmp_path, "acct")
+        with LocalState(tmp_path, "acct") as during:
+            assert during.is_opened("x")
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                during.mark_opened("y")  # a second writer still waits, then gives up
     finally:
         holder.close()
     assert list(tmp_path.glob(f"{DB_NAME}.damaged-*")) == []

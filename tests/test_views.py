@@ -97,7 +97,8 @@ async def test_confirm_commit_shows_hostile_subject_literally() -> None:
 
 @pytest.mark.parametrize(
     ("key", "expected"),
-    [("c", "commit"), ("d", "discard"), ("escape", "cancel"), ("enter", "cancel")],
+    [("c", "commit"), ("k", "keep"), ("f", "forget"), ("escape", "cancel"),
+     ("enter", "cancel")],
 )
 @run_async
 async def test_quit_dialog_keys(key: str, expected: str) -> None:
@@ -376,8 +377,8 @@ async def open_view(pilot: Any, app: HostApp, raw: bytes, uid: str = "u1") -> Me
     await pilot.pause()
     assert "Retrieving the subject" in screen_text(app)
     assert view.query_one(ProgressBar).percentage == pytest.approx(0.5, abs=0.01)
-    assert not view.session_event(MessageRetrieved("other", b"x"))
-    assert view.session_event(MessageRetrieved(uid, raw))
+    assert not view.show_message(MessageRetrieved("other", b"x"))
+    assert view.show_message(MessageRetrieved(uid, raw))
     await app.workers.wait_for_complete()
     await wait_until(pilot, lambda: view.rendered is not None)
     await pilot.pause()

@@ -37,4 +37,5 @@ def start_demo_server(
     """Generate the demo mailbox and serve it; returns once the server is listening."""
     mailbox = Mailbox(generate_demo_mailbox(count, seed=seed, now=now))
     server = DemoServer(mailbox, user=DEMO_USER, password=DEMO_PASSWORD, host=host, port=port)
-    return server.start()
+    server.start()
+    return server

@@ -75,7 +75,7 @@ def _leaves(message: Message) -> list[tuple[Message, bool]]:
         if part.is_multipart() and not forwarded:
             children = part.get_payload()
             if isinstance(children, list):
-                stack.extend(reversed(children))
+                stack.extend(reversed([c for c in children if isinstance(c, Message)]))
             continue
         # A multipart left unsplit (no or unused boundary) is shown as text.
         is_text = part.get_content_maintype() == "multipart" or part.get_content_type() in (
@@ -91,7 +91,8 @@ def _data(part: Message) -> bytes:
     if part.is_multipart():  # an attached message
         inner = part.get_payload()
         try:
-            return inner[0].as_bytes() if isinstance(inner, list) and inner else b""
+            first = inner[0] if isinstance(inner, list) and inner else None
+            return first.as_bytes() if isinstance(first, Message) else b""
         except Exception:
             return b""
     data = part.get_payload(decode=True)

@@ -30,7 +30,7 @@ from popui.pop3.errors import (
     ServerError,
     error_from_response,
 )
-from popui.pop3.models import Capabilities, MessageInfo
+from popui.pop3.models import Capabilities, Listed
 from popui.pop3.protocol_log import ProtocolLog
 from popui.pop3.transport import LineReader, make_ssl_context, wrap_tls
 
@@ -336,17 +336,15 @@ class Pop3Client(poplib.POP3):
         except (IndexError, ValueError):
             raise ProtocolViolation(f"Malformed STAT reply: {resp[:60]!r}") from None
 
-    def listing(self) -> tuple[list[MessageInfo], bool, list[str]]:
-        """UIDL + LIST (one round trip when pipelining).
+    def listing(self) -> tuple[list[Listed], bool]:
+        """UIDL + LIST (one round trip when pipelining): ``(messages, has_uidl)``.
 
-        Returns ``(messages, has_uidl, notices)``. Without UIDL the identities are
-        ``#<number>`` and only valid for this session. Duplicate UIDLs are made unique
-        (and reported) so one mark can never cover two messages.
+        Each message carries its UIDL, or None when the server has no UIDL. Which UIDLs can be
+        trusted as identities (unique ones) is the session's business (`popui.pop3.identity`).
         """
         want_uidl = self.capabilities.uidl or not self.capabilities.known
         commands = ["UIDL", "LIST"] if want_uidl else ["LIST"]
         results = list(self.pipeline(commands, multiline=True))
-        notices: list[str] = []
         uids: dict[int, str] = {}
         has_uidl = False
         if want_uidl:
@@ -360,27 +358,15 @@ class Pop3Client(poplib.POP3):
         _, status, body = results[0]
         if isinstance(status, Pop3Error):
             raise status
-        messages: list[MessageInfo] = []
-        seen: set[str] = set()
-        duplicates = 0
+        messages: list[Listed] = []
         for line in body_lines(body):
             parts = line.split()
             if len(parts) < 2 or not parts[0].isdigit():
                 continue
             number = int(parts[0])
             size = int(parts[1]) if parts[1].isdigit() else 0
-            uid = uids.get(number) if has_uidl else None
-            if uid is None:
-                uid = f"#{number}"
-            if uid in seen:
-                duplicates += 1
-                uid = f"{uid}#dup{number}"
-            seen.add(uid)
-            messages.append(MessageInfo(number, uid, size))
-        if duplicates:
-            notices.append(f"The server gave {duplicates} messages a duplicate UIDL; those are "
-                           "identified for this session only.")
-        return messages, has_uidl, notices
+            messages.append(Listed(number, size, uids.get(number)))
+        return messages, has_uidl
 
     def top_bytes(self, number: int, lines: int, size_hint: int = 0) -> bytes:
         self._putcmd(f"TOP {number} {lines}")
@@ -394,13 +380,15 @@ class Pop3Client(poplib.POP3):
         return self._read_body(size_hint, progress)
 
     def pipeline(
-        self, commands: Sequence[str], *, multiline: bool, window: int = DEFAULT_WINDOW
+        self, commands: Sequence[str], *, multiline: bool, window: int = DEFAULT_WINDOW,
+        on_send: Callable[[int], None] | None = None,
     ) -> Iterator[tuple[int, bytes | Pop3Error, bytes]]:
         """Send commands, yielding ``(index, status-or-error, body)`` in order.
 
         With PIPELINING (RFC 2449) up to ``window`` commands are in flight; without it they go
         one by one. A ``-ERR`` is yielded as an error object and the batch goes on; a
-        connection failure raises.
+        connection failure raises. ``on_send`` learns how many commands have been written
+        (a commit must know which DELEs a server may have applied when the link breaks).
         """
         if not self.capabilities.pipelining:
             window = 1
@@ -412,8 +400,10 @@ class Pop3Client(poplib.POP3):
                 chunk = commands[sent : min(total, received + window)]
                 for command in chunk:
                     self.log.command(command)
-                self._putline(CRLF.join(c.encode(self.encoding) for c in chunk))
                 sent += len(chunk)
+                if on_send is not None:  # before writing: a partial write may reach the server
+                    on_send(sent)
+                self._putline(CRLF.join(c.encode(self.encoding) for c in chunk))
             try:
                 status: bytes | Pop3Error = self._getresp()
             except ServerError as exc:

@@ -31,7 +31,7 @@ class Connected(Event):
     auth_method: str
     message_count: int
     mailbox_size: int
-    session_only: bool  # no UIDL: marks and identities last for this session only
+    session_only: bool  # no UIDL and no TOP: some identities last for this connection only
     reconnect: bool = False
 
 
@@ -103,7 +103,8 @@ class RetrieveFailed(Event):
 
 @dataclass(frozen=True)
 class CommitDone(Event):
-    """QUIT was acknowledged: ``deleted`` are gone; ``missing`` had vanished before commit."""
+    """QUIT was acknowledged: ``deleted`` are gone; ``missing`` were gone before the commit or
+    no longer matched their fingerprint, and were not deleted."""
 
     deleted: tuple[str, ...]
     missing: tuple[str, ...]
@@ -112,10 +113,20 @@ class CommitDone(Event):
 
 @dataclass(frozen=True)
 class CommitFailed(Event):
-    """QUIT was not acknowledged. ``maybe_deleted`` is empty when nothing can have been deleted."""
+    """QUIT was not acknowledged. ``maybe_deleted``: every message a ``DELE`` was *sent* for
+    (a server that applies deletions on disconnect may have applied any of them); empty when
+    nothing can have been deleted. A ``CommitChecked`` follows once reconnected."""
 
     message: str
     maybe_deleted: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CommitChecked(Event):
+    """After a failed commit and a reconnect: of ``maybe_deleted``, which are really gone."""
+
+    gone: tuple[str, ...]
+    kept: tuple[str, ...]
 
 
 @dataclass(frozen=True)

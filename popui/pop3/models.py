@@ -7,11 +7,21 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class MessageInfo:
-    """One message of the current session: number (this session only), UIDL, LIST size."""
+    """One message of the current connection: number (this connection only), identity key
+    (`popui.pop3.identity`: a unique UIDL, a fingerprint, or a session key), LIST size."""
 
     number: int
     uid: str
     size: int
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One line of LIST with its UIDL (None without UIDL), before identities are assigned."""
+
+    number: int
+    size: int
+    uidl: str | None
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,17 @@ Contract (the UI and tests rely on it):
 
     session = Pop3Session(account, on_event, log=ProtocolLog(level=1))
     session.start(Credentials(password="..."))   # thread starts, connects, logs in, lists
-    session.submit(Preview(uid, lines=20))       # results arrive as events via on_event
-    session.marks.toggle(uid)                    # marks live here, never on the server
-    session.submit(Commit(tuple(session.marks.snapshot())))
+    session.submit(Preview(key, lines=20))       # results arrive as events via on_event
+    session.submit(Commit(keys))                 # marks live with the caller until a commit
     session.stop()                               # QUIT without any DELE; joins the thread
 
 After ``start`` the events are: Connecting, then Connected + Listing, or LoginFailed (submit
 ``Connect(credentials)`` to try again) or Fatal. ``on_event`` is called from the session thread.
+
+Messages are named by identity keys (`popui.pop3.identity`), never by number: a unique UIDL, or
+for messages without one a fingerprint (size + header hash) that a commit checks again with
+``TOP n 0`` before its ``DELE``. The header blocks read for fingerprints arrive as a
+HeadersFetched right after the Listing.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ import itertools
 import socket
 import ssl
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Container, Sequence
 
 from popui.pop3 import events as ev
 from popui.pop3.account import Account, Credentials
@@ -34,8 +39,8 @@ from popui.pop3.errors import (
     ServerError,
     SysTemp,
 )
-from popui.pop3.marks import Marks
-from popui.pop3.models import Capabilities, MessageInfo
+from popui.pop3.identity import fingerprint, fingerprint_size, is_fingerprint, session_key
+from popui.pop3.models import Capabilities, Listed, MessageInfo
 from popui.pop3.protocol_log import ProtocolLog
 from popui.pop3.requests import (
     Commit,
@@ -75,7 +80,6 @@ class Pop3Session:
     ) -> None:
         self.account = account
         self.log = log if log is not None else ProtocolLog(0)
-        self.marks = Marks()
         self._on_event = on_event
         self._factory = client_factory
         self._ssl_context = ssl_context
@@ -86,7 +90,7 @@ class Pop3Session:
         self._credentials: Credentials | None = None
         self._messages: tuple[MessageInfo, ...] = ()
         self._by_uid: dict[str, MessageInfo] = {}
-        self._has_uidl = True
+        self._epoch = 0  # connections so far: session keys name a number in one of them
         self._headers_done: set[str] = set()
         self._top_broken = False
         self._committing = False
@@ -262,50 +266,96 @@ class Pop3Session:
         client.close()
 
     def _open(self, *, reconnect: bool) -> None:
-        """Connect, log in, STAT, UIDL+LIST; report Connected and Listing."""
+        """Connect, log in, STAT, UIDL+LIST, identify; report Connected and Listing."""
         assert self._credentials is not None
         client = self._factory(self.account, log=self.log, ssl_context=self._ssl_context)
         try:
             method = client.login(self._credentials)
             count, size = client.stat_totals()
-            messages, has_uidl, notices = client.listing()
+            listed, has_uidl = client.listing()
+            self._epoch += 1
+            messages, headers, unverified = self._identify(client, listed)
         except BaseException:
             client.close()
             raise
         self._client = client
         self.capabilities = client.capabilities
         self.welcome = client.welcome.decode("utf-8", "replace")
-        had_messages = bool(self._messages)
-        vanished, renumbered = self._adopt_listing(messages, has_uidl, reconnect)
+        vanished = self._adopt_listing(messages, reconnect)
+        session_only = any(" " in m.uid and not is_fingerprint(m.uid) for m in messages)
         self._emit(ev.Connected(self.welcome, client.capabilities, client.tls_version, method,
-                                count, size, not has_uidl, reconnect))
-        for notice in notices:
-            self._emit(ev.Notice(notice))
-        if not has_uidl and not reconnect:
-            self._emit(ev.Notice("The server does not support UIDL: marks and 'opened' state "
-                                 "last for this session only."))
-        if renumbered and had_messages:
-            self._emit(ev.Notice("The mailbox changed and the server has no UIDL: marks were "
-                                 "cleared, since they could now point at other messages."))
+                                count, size, session_only, reconnect))
+        if not reconnect:
+            for notice in self._identity_notices(has_uidl, unverified, session_only):
+                self._emit(ev.Notice(notice))
         self._emit(ev.Listing(self._messages, vanished))
+        if headers:
+            self._headers_done.update(headers)
+            self._report_headers(list(headers.items()))
 
-    def _adopt_listing(self, messages: list[MessageInfo], has_uidl: bool,
-                       reconnect: bool) -> tuple[tuple[str, ...], bool]:
-        """Take a new listing; returns the vanished UIDLs and whether marks had to be
-        cleared (no UIDL, and the numbers no longer match)."""
+    @staticmethod
+    def _identity_notices(has_uidl: bool, unverified: int, session_only: bool) -> list[str]:
+        if session_only:
+            return ["The server has neither UIDL nor TOP: popui cannot tell messages apart "
+                    "across connections, so marks last for this connection only."]
+        if not has_uidl:
+            return ["The server does not support UIDL: popui tells messages apart by size and "
+                    "headers, and checks them again before deleting."]
+        if unverified:
+            return [f"The server gave {unverified} messages a UIDL shared with another; popui "
+                    "tells those apart by size and headers, and checks them again before "
+                    "deleting."]
+        return []
+
+    def _identify(
+        self, client: Pop3Client, listed: Sequence[Listed], sizes: Container[int] | None = None
+    ) -> tuple[list[MessageInfo], dict[str, bytes], int]:
+        """Identity keys for a listing: ``(messages, header blocks read, unverified count)``.
+
+        A unique UIDL is the key. The others (no UIDL, or a UIDL that occurs twice) are
+        fingerprinted from ``TOP n 0``, pipelined; with ``sizes`` only messages of those sizes
+        are (a commit looking for its fingerprints) and the rest are left out. Without a working
+        TOP a message can only get a session key.
+        """
+        counts = Counter(m.uidl for m in listed if m.uidl is not None)
+        messages: list[MessageInfo] = []
+        todo: list[Listed] = []
+        for m in listed:
+            if m.uidl is not None and counts[m.uidl] == 1:
+                messages.append(MessageInfo(m.number, m.uidl, m.size))
+            elif sizes is None or m.size in sizes:
+                todo.append(m)
+        headers: dict[str, bytes] = {}
+        blocks: dict[int, bytes] = {}
+        if todo and not self._top_missing(client.capabilities):
+            commands = [f"TOP {m.number} 0" for m in todo]
+            for index, status, body in client.pipeline(commands, multiline=True,
+                                                       window=self._window):
+                if not isinstance(status, Pop3Error):
+                    blocks[todo[index].number] = header_block(body)
+        seen: Counter[str] = Counter()
+        for m in todo:
+            block = blocks.get(m.number)
+            if block is None:
+                messages.append(MessageInfo(m.number, session_key(self._epoch, m.number), m.size))
+                continue
+            base = fingerprint(m.size, block)
+            seen[base] += 1
+            key = fingerprint(m.size, block, seen[base])
+            headers[key] = block
+            messages.append(MessageInfo(m.number, key, m.size))
+        messages.sort(key=lambda m: m.number)
+        return messages, headers, len(todo)
+
+    def _adopt_listing(self, messages: list[MessageInfo], reconnect: bool) -> tuple[str, ...]:
+        """Take a new listing; returns the keys of the last listing that are gone now."""
         new = {m.uid for m in messages}
-        known = {m.uid for m in self._messages} | self.marks.snapshot()
-        renumbered = reconnect and not has_uidl and tuple(messages) != self._messages
-        if renumbered:
-            self.marks.clear()
-            self._headers_done.clear()
-        vanished = tuple(sorted(u for u in known if u not in new)) if reconnect else ()
-        self.marks.discard(vanished)
+        vanished = (tuple(sorted(m.uid for m in self._messages if m.uid not in new))
+                    if reconnect else ())
         self._headers_done &= new
         self._messages = tuple(messages)
         self._by_uid = {m.uid: m for m in messages}
-        self._has_uidl = has_uidl
-        return vanished, renumbered
+        return vanished
 
     def _login(self, *, reconnect: bool) -> bool:
         self._drop()
@@ -351,8 +401,9 @@ class Pop3Session:
 
     # -- requests --------------------------------------------------------------------------
 
-    def _top_missing(self) -> bool:
-        return self._top_broken or (self.capabilities.known and not self.capabilities.top)
+    def _top_missing(self, capabilities: Capabilities | None = None) -> bool:
+        caps = capabilities or self.capabilities
+        return self._top_broken or (caps.known and not caps.top)
 
     def _fetch_headers(self, client: Pop3Client, request: FetchHeaders) -> None:
         if self._top_missing():
@@ -448,9 +499,9 @@ class Pop3Session:
             with self._cond:
                 self._committing = False
 
-    def _commit_marked(self, request: Commit) -> None:
-        uids = tuple(dict.fromkeys(request.uids))
-        if not uids:
+    def _commit_marked(self, request: Commit, *, retried: bool = False) -> None:
+        keys = tuple(dict.fromkeys(request.uids))
+        if not keys:
             self._emit(ev.CommitDone((), (), "Nothing was marked; nothing was deleted."))
             return
         if self._client is None and (self._credentials is None or not self._reconnect()):
@@ -459,23 +510,32 @@ class Pop3Session:
             return
         client = self._client
         assert client is not None
-        dele_sent = quit_sent = False
+        present: list[MessageInfo] = []
+        sent: list[MessageInfo] = []
         acked: list[str] = []
+        quit_sent = False
         try:
-            messages, _, _ = client.listing()
-            by_uid = {m.uid: m for m in messages}
-            present = [u for u in uids if u in by_uid]
-            missing = tuple(u for u in uids if u not in by_uid)
-            client.rset()
-            dele_sent = True
+            # Numbers are valid for this connection only: name the targets again, and check
+            # every fingerprint with a fresh TOP (all at once) before any DELE.
+            listed, _ = client.listing()
+            sizes = {fingerprint_size(k) for k in keys if is_fingerprint(k)}
+            current, _, _ = self._identify(client, listed, sizes)
+            by_key = {m.uid: m for m in current}
+            present = [by_key[k] for k in keys if k in by_key]
+            missing = tuple(k for k in keys if k not in by_key)
             refused: list[str] = []
-            commands = [f"DELE {by_uid[u].number}" for u in present]
+            commands = [f"DELE {m.number}" for m in present]
+
+            def note_sent(count: int) -> None:
+                sent[:] = present[:count]
+
             for index, status, _ in client.pipeline(commands, multiline=False,
-                                                    window=self._window):
-                (refused if isinstance(status, Pop3Error) else acked).append(present[index])
+                                                    window=self._window, on_send=note_sent):
+                (refused if isinstance(status, Pop3Error) else acked).append(present[index].uid)
             if refused:
+                # The only RSET popui sends: it undoes DELEs of this connection, and on
+                # Dovecot also the seen flags its RETRs set, so it is never sent otherwise.
                 client.rset()
-                dele_sent = False
                 self._emit(ev.CommitFailed(
                     f"The server refused to delete {len(refused)} of {len(present)} messages; "
                     "RSET was acknowledged, so nothing was deleted. Your marks are kept."))
@@ -484,41 +544,49 @@ class Pop3Session:
             client.quit()
         except Pop3Error as exc:
             self._drop()
-            if not dele_sent:
+            if not sent and not retried and isinstance(exc, ConnectionLost):
+                # the link was already dead (no DELE went out): once more on a new one
+                self._emit(ev.ConnectionLost(str(exc), 0.0))
+                self._commit_marked(request, retried=True)
+                return
+            if not sent:
                 self._emit(ev.CommitFailed(f"{exc} Nothing was deleted; your marks are kept."))
-            else:
-                what = ("The server did not confirm QUIT" if quit_sent else
-                        f"The connection failed after {len(acked)} of {len(present)} DELE "
-                        "commands were confirmed, before QUIT")
-                self._emit(ev.CommitFailed(
-                    f"{what} ({exc}). A standard server deletes "
-                    "nothing then, but some (Eudora QPOP) apply deletions on any disconnect, "
-                    f"so up to {len(acked)} marked messages may be gone. Reconnecting to check; "
-                    "your marks are kept.",
-                    maybe_deleted=tuple(acked),
-                ))
-            self._after_failed_commit(acked)
+                return
+            what = ("The server did not confirm QUIT" if quit_sent else
+                    f"The connection failed after {len(sent)} of {len(present)} DELE "
+                    f"commands were sent ({len(acked)} confirmed), before QUIT")
+            self._emit(ev.CommitFailed(
+                f"{what} ({exc}). A standard server deletes nothing then, but some "
+                "(Eudora QPOP) apply deletions on any disconnect, so up to "
+                f"{_messages(len(sent))} may be gone. "
+                "Reconnecting to check; your marks are kept.",
+                maybe_deleted=tuple(m.uid for m in sent),
+            ))
+            self._after_failed_commit([m.uid for m in sent])
             return
         self._client = None
-        freed = sum(by_uid[u].size for u in acked)
-        self.marks.discard(uids)
+        freed = sum(by_key[k].size for k in acked)
         # what we deleted did not "vanish": keep it out of the next listing's report
-        committed = set(uids)
+        committed = set(keys)
         self._messages = tuple(m for m in self._messages if m.uid not in committed)
+        skipped = (f" {_messages(len(missing))} had gone or changed since marked, and "
+                   "stayed as they were." if missing else "")
         self._emit(ev.CommitDone(
             tuple(acked), missing,
-            f"The server confirmed deleting {len(acked)} message"
-            f"{'' if len(acked) == 1 else 's'} ({human_size(freed)})."
-            + (f" {len(missing)} marked messages were already gone." if missing else ""),
+            f"The server confirmed deleting {_messages(len(acked))} ({human_size(freed)})."
+            + skipped,
         ))
         if request.reconnect:
             self._reconnect()
 
-    def _after_failed_commit(self, acked: Iterable[str]) -> None:
-        acked = list(acked)
+    def _after_failed_commit(self, sent: list[str]) -> None:
+        """Reconnect and say which of the messages a DELE was sent for are really gone."""
         if not self._reconnect():
             return
-        gone = [u for u in acked if u not in self._by_uid]
-        if gone:
-            self._emit(ev.Notice(f"{len(gone)} of the marked messages were deleted by the "
-                                 "server despite the failed commit.", "error"))
+        gone = tuple(k for k in sent if k not in self._by_uid)
+        kept = tuple(k for k in sent if k in self._by_uid)
+        self._emit(ev.CommitChecked(gone, kept))
+
+
+def _messages(count: int) -> str:
+    return f"{count} message{'' if count == 1 else 's'}"

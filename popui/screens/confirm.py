@@ -17,7 +17,7 @@ from popui.screens.dialog import dialog_css
 from popui.sizes import human_size
 from popui.widgets.safe_text import safe_block, safe_line
 
-QuitChoice = Literal["commit", "discard", "cancel"]
+QuitChoice = Literal["commit", "keep", "forget", "cancel"]
 
 
 
@@ -77,12 +77,14 @@ class ConfirmCommit(ModalScreen[bool]):
 
 
 class QuitDialog(ModalScreen[QuitChoice]):
-    """Quit with marks pending: dismisses "commit", "discard" (no DELE at all) or "cancel"."""
+    """Quit with marks pending: dismisses "commit", "keep" (the marks wait for next time),
+    "forget" (the marks are dropped) or "cancel". Only "commit" ever deletes anything."""
 
     DEFAULT_CSS = dialog_css("QuitDialog")
     BINDINGS = [
         Binding("c", "choose('commit')", "Commit and quit"),
-        Binding("d", "choose('discard')", "Quit without deleting"),
+        Binding("k", "choose('keep')", "Quit, keep the marks"),
+        Binding("f", "choose('forget')", "Quit, forget the marks"),
         Binding("escape", "choose('cancel')", "Cancel"),
     ]
 
@@ -98,13 +100,14 @@ class QuitDialog(ModalScreen[QuitChoice]):
                 markup=False,
             )
             yield Static(
-                "Commit deletes them on the server before quitting. "
-                "Quitting without deleting sends no DELE at all.",
+                "Commit deletes them on the server before quitting. Quitting otherwise sends "
+                "no DELE at all: the marks are kept for next time, or forgotten.",
                 markup=False,
             )
             with Horizontal():
                 yield Button("Commit and quit (c)", id="commit", variant="error")
-                yield Button("Quit without deleting (d)", id="discard")
+                yield Button("Keep marks (k)", id="keep")
+                yield Button("Forget marks (f)", id="forget")
                 yield Button("Cancel (esc)", id="cancel", variant="primary")
 
     def on_mount(self) -> None:
@@ -115,7 +118,7 @@ class QuitDialog(ModalScreen[QuitChoice]):
         self.action_choose(event.button.id or "cancel")
 
     def action_choose(self, choice: str) -> None:
-        assert choice in ("commit", "discard", "cancel")
+        assert choice in ("commit", "keep", "forget", "cancel")
         self.dismiss(choice)  # type: ignore[arg-type]
 
 

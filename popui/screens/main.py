@@ -1,41 +1,55 @@
 """The main screen: the message list, the preview pane, the filter line and the status bar.
 
-It turns engine events into rows and turns keys into engine requests (through the app, which
-owns the session). Header blocks arrive already parsed (`popui.messages.SessionEvent`).
+It is bound to one `Mailbox` (no Textual there), which owns the session, the rows, the marks and
+the local store: keys become Mailbox calls, and the Mailbox's updates come back as typed
+messages (`popui.messages`), each handled here where it is used. It also runs the login (the
+password prompt) and the commit and quit dialogs. It never imports the app.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container
+import asyncio
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from functools import partial
+from typing import Any, Protocol
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Container as Box
 from textual.containers import Vertical
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input
 from textual.worker import Worker
 
+from popui import messages as msg
 from popui.commands import MAIN_COMMANDS, bindings
-from popui.mail.headers import HeaderSummary
+from popui.mailbox import Mailbox
 from popui.messages import WorkerFailed
 from popui.pop3 import events as ev
-from popui.pop3.requests import FetchHeaders, Preview, Refresh, Request
-from popui.rows import Row, next_sort
+from popui.pop3.account import Credentials
+from popui.pop3.requests import Preview, Refresh, Retrieve, SetDebugLevel
+from popui.rows import next_sort
+from popui.screens.confirm import ConfirmCommit, ErrorDialog, QuitDialog
+from popui.screens.message_view import MessageView
 from popui.screens.sort_dialog import SortDialog
 from popui.widgets.list_header import ListHeader
 from popui.widgets.message_list import MessageList
 from popui.widgets.preview import PreviewPane
 from popui.widgets.status_bar import StatusBar
 
-if TYPE_CHECKING:
-    from popui.app import PopuiApp
-    from popui.messages import CachedHeaders, SessionEvent
-
 PREVIEW_MODES = ("right", "bottom", "off")
+
+
+class Secrets(Protocol):
+    """Where a login's secret comes from (`popui.credentials.SecretSource`)."""
+
+    def get_password(self) -> str | None: ...
+    def get_oauth_token(self) -> str | None: ...
+    def keyring_status(self) -> str | None: ...
+    def remember(self, password: str) -> str | None: ...
 
 
 class MainScreen(Screen[None]):
@@ -62,7 +76,9 @@ class MainScreen(Screen[None]):
 
     def __init__(
         self,
+        mailbox: Mailbox,
         *,
+        secrets: Secrets | None = None,
         account_label: str,
         preview: str = "right",
         preview_lines: int = 20,
@@ -70,25 +86,31 @@ class MainScreen(Screen[None]):
         date_format: str | None = None,
     ) -> None:
         super().__init__()
+        self.mailbox = mailbox
+        self.secrets = secrets
         self.account_label = account_label
         self.preview_mode = preview if preview in PREVIEW_MODES else "right"
         self._last_preview_place = self.preview_mode if self.preview_mode != "off" else "right"
         self.preview_lines = preview_lines
         self._clock = clock
         self._date_format = date_format or "%Y-%m-%d"
-        self._rows: dict[str, Row] = {}
         self._preview_timer: Timer | None = None
         self._filter_timer: Timer | None = None
-        self._loaded_all = False
-        self._loaded = 0
-        self._generation = 0
         self._refilter_timer: Timer | None = None
-        self.marks: Container[str] = frozenset()
+        self._retry_timer: Timer | None = None
+        self._sorted_full = False
+        self._credentials: Credentials | None = None
+        """The last credentials logged in with: a refused-for-now login is retried with them."""
+        self._password_to_remember: str | None = None
+        self._reconnect_toasted = False
+        self._quit_after_commit = False
+        self._leaving = False
 
     # -- layout ------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        list_kwargs: dict[str, Any] = {"full_date_format": self._date_format}
+        list_kwargs: dict[str, Any] = {"full_date_format": self._date_format,
+                                       "marks": self.mailbox.marks}
         if self._clock is not None:
             list_kwargs["clock"] = self._clock
         message_list = MessageList(id="messages", **list_kwargs)
@@ -107,6 +129,21 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.status.update_status(account=self.account_label)
         self.message_list.focus()
+        self.mailbox.bind(self._post_update)
+        self.mailbox.subscribe(self._listen)
+        self.login()
+
+    def on_unmount(self) -> None:
+        self.mailbox.unsubscribe(self._listen)
+
+    def _post_update(self, event: ev.Event) -> None:
+        """Any thread: bring a Mailbox update to the UI thread (post_message is thread-safe)."""
+        self.post_message(msg.MailboxUpdate(event))
+
+    def _listen(self, event: ev.Event) -> None:
+        message = msg.as_message(event)
+        if message is not None:
+            self.post_message(message)
 
     @property
     def message_list(self) -> MessageList:
@@ -124,167 +161,297 @@ class MainScreen(Screen[None]):
     def preview_shown(self) -> bool:
         return self.preview_mode != "off"
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        WorkerFailed.forward(event)
+
+    # -- logging in --------------------------------------------------------------------------
+
+    @work(exclusive=True, group="connect", exit_on_error=False)
+    async def login(self, retry_message: str | None = None) -> None:
+        """Get a secret (password command, keyring, or a prompt) and log in."""
+        credentials: Credentials | None = None
+        if retry_message is None and self.secrets is not None:
+            credentials = await asyncio.to_thread(self._stored_credentials)
+        if credentials is None:
+            answer = await self._prompt_password(retry_message)
+            if answer is None:
+                self.status.update_status(state="offline", note="not logged in")
+                self.notify("Not logged in. Press r to try again.", markup=False)
+                return
+            password, remember = answer
+            self._password_to_remember = password if remember else None
+            credentials = Credentials(password=password)
+        self._credentials = credentials
+        self.mailbox.connect(credentials)
+
+    def _stored_credentials(self) -> Credentials | None:
+        """Runs in a thread: keyring and password commands may block."""
+        from popui.credentials import SecretError
+
+        assert self.secrets is not None
+        try:
+            if self.mailbox.account.auth in ("xoauth2", "oauthbearer"):
+                token = self.secrets.get_oauth_token()
+                return Credentials(oauth_token=token) if token else None
+            password = self.secrets.get_password()
+        except SecretError as error:
+            self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
+            return None
+        return Credentials(password=password) if password is not None else None
+
+    async def _prompt_password(self, message: str | None) -> tuple[str, bool] | None:
+        from popui.screens.password_prompt import PasswordPrompt
+
+        problem: str | None = "no keyring for this account"
+        if self.secrets is not None:
+            problem = await asyncio.to_thread(self.secrets.keyring_status)
+        result: tuple[str, bool] | None = await self.app.push_screen_wait(
+            PasswordPrompt(self.account_label, message, keyring_problem=problem)
+        )
+        return result
+
+    @work(thread=True, exclusive=True, group="remember", exit_on_error=False)
+    def _remember_password(self, password: str) -> None:
+        problem = self.secrets.remember(password) if self.secrets is not None else None
+        if problem:
+            self.app.call_from_thread(self.notify, problem, title="Password not saved",
+                                      severity="warning", markup=False)
+
+    def _schedule_retry(self, delay: float) -> None:
+        """The server refused the login for now (IN-USE, LOGIN-DELAY, SYS/TEMP): try again
+        by itself after ``delay`` seconds, counting down in the status bar; ``r`` is now."""
+        self._cancel_retry()
+        self._retry_timer = self.set_timer(delay, self.retry_login)
+
+    def _cancel_retry(self) -> None:
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
+
     @property
-    def popui(self) -> PopuiApp:
-        return cast("PopuiApp", self.app)
+    def retry_pending(self) -> bool:
+        return self._retry_timer is not None
 
-    def submit(self, request: Request) -> None:
-        self.popui.submit(request)
+    def retry_login(self) -> None:
+        """Log in again with the same credentials (the countdown ran out, or ``r``)."""
+        self._cancel_retry()
+        if self._credentials is not None:
+            self.mailbox.connect(self._credentials)
+        else:
+            self.login()
 
-    def attach_marks(self, marks: Container[str]) -> None:
-        """Use the session's marks (they live beside the session, never on the server)."""
-        self.marks = marks
-        self.message_list.marks = marks
-        self.message_list.refresh_rows()
-        self.update_marks_status()
+    # -- the Mailbox's updates ---------------------------------------------------------------
 
-    # -- engine events -----------------------------------------------------------------------
+    @on(msg.MailboxUpdate)
+    def _update(self, message: msg.MailboxUpdate) -> None:
+        # shutting down: the threads post until the app has stopped the Mailbox
+        if not self._leaving and self.is_attached and self.app.is_running:
+            self.mailbox.deliver(message.event)
 
-    def session_event(self, message: SessionEvent) -> None:
+    def _show_connection(self) -> None:
+        c = self.mailbox.connection
+        fields: dict[str, object] = {"state": c.state, "attempt": c.attempt,
+                                     "retry_at": c.retry_at, "tls": c.tls}
+        if c.connected is not None:
+            fields.update(message_count=c.connected.message_count,
+                          mailbox_size=c.connected.mailbox_size)
+        self.status.update_status(**fields)
+
+    @on(msg.Connecting)
+    @on(msg.Disconnected)
+    def _connection_changed(self) -> None:
+        self._show_connection()
+
+    @on(msg.Connected)
+    def _connected(self) -> None:
+        self._show_connection()
+        self.status.update_status(note="")
+        self._cancel_retry()
+        if self._reconnect_toasted:
+            self._reconnect_toasted = False
+            self.notify("Connected again; marks were kept.", title="Reconnected")
+        if self._password_to_remember is not None:
+            self._remember_password(self._password_to_remember)
+            self._password_to_remember = None
+
+    @on(msg.LoginFailed)
+    def _login_failed(self, message: msg.LoginFailed) -> None:
+        self._show_connection()
         event = message.event
-        if isinstance(event, ev.Connecting):
-            self.status.update_status(
-                state="reconnecting" if event.reconnect else "connecting",
-                attempt=event.attempt, retry_at=None, note="",
-            )
-        elif isinstance(event, ev.Connected):
-            self.status.update_status(
-                state="connected", tls=event.tls, message_count=event.message_count,
-                mailbox_size=event.mailbox_size, retry_at=None, note="",
-            )
-        elif isinstance(event, ev.ConnectionLost):
-            retry_at = self.status.clock() + event.retry_in if event.retry_in else None
-            self.status.update_status(state="reconnecting", retry_at=retry_at)
-        elif isinstance(event, ev.Listing):
-            self._listing(event)
-        elif isinstance(event, ev.HeadersFetched):
-            self._headers(message.summaries, event.done, event.total)
-        elif isinstance(event, ev.HeadersFailed):
-            for uid in event.uids:
-                row = self._rows.get(uid)
-                if row is not None and not row.loaded:
-                    row.fail()
-                    self._loaded += 1
-            self.message_list.refresh_rows(event.uids)
-        elif isinstance(event, ev.PreviewReady):
-            self.preview.show_preview(event)
-        elif isinstance(event, ev.PreviewFailed):
-            self.preview.show_failure(event)
-        elif isinstance(event, ev.MessageRetrieved):
-            self.mark_opened(event.uid)
-        elif isinstance(event, ev.CommitDone):
-            self.message_list.refresh_rows()
-            self.update_marks_status()
-        elif isinstance(event, ev.Disconnected):
-            self.status.update_status(state="offline", retry_at=None)
-        elif isinstance(event, ev.Fatal | ev.LoginFailed):
-            self.status.update_status(state="error", retry_at=None)
-
-    def _listing(self, event: ev.Listing) -> None:
-        old = self._rows
-        rows: dict[str, Row] = {}
-        for info in event.messages:
-            row = old.get(info.uid)
-            if row is None:
-                row = Row(info.number, info.uid, info.size)
-            elif row.number != info.number or row.size != info.size:
-                row.number, row.size = info.number, info.size
-                row.version += 1
-            rows[info.uid] = row
-        self._rows = rows
-        self._generation += 1
-        self.popui.apply_opened(rows)
-        self.message_list.set_rows(list(rows.values()))
-        # Rows on screen: from the local cache at once (a page of parses), else asked for
-        # first (interactive requests jump the engine's queue).
-        on_screen = [rows[uid] for uid in self.message_list.visible_uids()]
-        self.popui.restore_headers(on_screen)
-        self.popui.prune_store(tuple(rows))  # after the restore: it holds the store a while
-        missing = self._unloaded()
-        self._loaded = len(rows) - len(missing)
-        self._loaded_all = not missing
-        self.status.update_status(loaded=self._loaded, total=len(rows))
-        self.update_marks_status()
-        first = tuple(row.uid for row in on_screen if not row.loaded)
-        if first:
-            self.submit(FetchHeaders(first, interactive=True))
-        if missing:
-            # The rest: from the cache in a thread (parsing 100,000 headers takes seconds),
-            # then whatever the cache lacks from the server, in the background.
-            self.popui.load_cached_headers(self._generation, missing)
-        if event.vanished:
+        if event.wrong_credentials:
+            self.login(retry_message=event.message)
+        elif event.retry_after:
+            self._schedule_retry(event.retry_after)
             self.notify(
-                f"{len(event.vanished)} message(s) disappeared from the server since the last "
-                "listing; their marks were dropped.", severity="warning",
+                f"{event.message} Retrying in {event.retry_after:.0f} s; r retries now.",
+                title="Login refused for now", severity="warning", markup=False,
             )
+        else:
+            self.notify(event.message, title="Login refused", severity="warning", markup=False)
 
-    def _headers(
-        self, summaries: tuple[tuple[str, HeaderSummary], ...], done: int, total: int
-    ) -> None:
-        filled = []
-        for uid, summary in summaries:
-            row = self._rows.get(uid)
-            if row is not None:
-                if not row.loaded:
-                    self._loaded += 1
-                row.fill(summary)
-                filled.append(uid)
-        loaded = self._loaded
-        self.status.update_status(loaded=loaded, total=len(self._rows))
+    @on(msg.ConnectionLost)
+    def _connection_lost(self, message: msg.ConnectionLost) -> None:
+        self._show_connection()
+        # One toast per outage; the status bar counts the attempts.
+        if not self._reconnect_toasted:
+            self._reconnect_toasted = True
+            self.notify(f"{message.event.message} Reconnecting; the status bar shows progress.",
+                        title="Connection lost", severity="warning", markup=False)
+
+    @on(msg.Fatal)
+    def _fatal(self, message: msg.Fatal) -> None:
+        self._show_connection()
+        self._quit_after_commit = False
+        self._reconnect_toasted = False
+        self.app.push_screen(ErrorDialog("The session stopped", message.event.message))
+
+    @on(msg.Notice)
+    def _notice(self, message: msg.Notice) -> None:
+        severity: SeverityLevel = "warning"
+        if message.event.severity in ("information", "error"):
+            severity = "information" if message.event.severity == "information" else "error"
+        self.notify(message.event.message, markup=False, severity=severity)
+
+    @on(msg.StoreProblem)
+    def _store_problem(self, message: msg.StoreProblem) -> None:
+        self.notify(message.event.message, severity="warning", markup=False)
+
+    @on(msg.Listing)
+    def _listing(self) -> None:
+        rows = self.mailbox.rows
+        self.message_list.set_rows(list(rows.values()))
+        self._sorted_full = False
+        # Rows on screen first (an interactive request jumps the engine's queue), then the
+        # rest from the cache, then what the cache lacks from the server.
+        self.mailbox.want_headers(self.message_list.visible_uids())
+        self.mailbox.fill_from_cache(self._unloaded())
+        self._show_progress()
+        self.update_marks_status()
+
+    @on(msg.HeadersParsed)
+    def _headers(self, message: msg.HeadersParsed) -> None:
+        filled = [key for key, _ in message.event.summaries]
+        self._show_progress()
         self.message_list.refresh_rows(filled)
-        if self.message_list.query and self._refilter_timer is None:
+        if self.message_list.filter_text and self._refilter_timer is None:
             # New headers may match the filter; re-filtering 100,000 rows per batch is too much.
             self._refilter_timer = self.set_timer(0.5, self._refilter)
         current = self.message_list.current
         if current is not None and current.uid in filled and self.preview.uid is None:
             self._schedule_preview()
-        if loaded == len(self._rows) and not self._loaded_all:
-            self._loaded_all = True
+        self._sort_when_full()
+
+    @on(msg.HeadersFailed)
+    def _headers_failed(self, message: msg.HeadersFailed) -> None:
+        self._show_progress()
+        self.message_list.refresh_rows(message.event.uids)
+        self._sort_when_full()
+
+    @on(msg.CacheDone)
+    def _cache_done(self, message: msg.CacheDone) -> None:
+        if message.event.listing == self.mailbox.listing:
+            self.mailbox.fetch(self._unloaded())
+
+    def _show_progress(self) -> None:
+        self.status.update_status(loaded=self.mailbox.loaded, total=len(self.mailbox.rows))
+
+    def _sort_when_full(self) -> None:
+        if self.mailbox.loaded == len(self.mailbox.rows) and not self._sorted_full:
+            self._sorted_full = True
             if self.message_list.sort_key != "number":
                 self.message_list.resort()
 
     def _unloaded(self) -> tuple[str, ...]:
         """Rows still without headers: those shown first, in the list's order, then those the
         filter hides (they need headers too, or they could never match it)."""
-        shown = tuple(row.uid for row in self.message_list.view if not row.loaded)
-        if not self.message_list.query:
+        shown = self.mailbox.unloaded(self.message_list.view)
+        if not self.message_list.filter_text:
             return shown
         first = set(shown)
-        hidden = (uid for uid, row in self._rows.items() if not row.loaded and uid not in first)
+        hidden = (row.uid for row in self.mailbox.rows.values()
+                  if not row.loaded and row.uid not in first)
         return (*shown, *hidden)
 
     def _refilter(self) -> None:
         self._refilter_timer = None
-        self._apply_filter(self.message_list.query)
+        self._apply_filter(self.message_list.filter_text)
 
-    def cached_headers(self, message: CachedHeaders) -> None:
-        """Headers from the local cache (parsed in a thread); then fetch what it lacked."""
-        if message.generation != self._generation:
-            return
-        self._headers(message.summaries, 0, 0)
-        if message.final:
-            missing = self._unloaded()
-            if missing:
-                self.submit(FetchHeaders(missing))
+    @on(msg.PreviewReady)
+    def _preview_ready(self, message: msg.PreviewReady) -> None:
+        self.preview.show_preview(message.event)
 
-    def mark_opened(self, uid: str) -> None:
-        row = self._rows.get(uid)
-        if row is not None:
-            row.set_opened()
-            self.message_list.refresh_rows([uid])
+    @on(msg.PreviewFailed)
+    def _preview_failed(self, message: msg.PreviewFailed) -> None:
+        self.preview.show_failure(message.event)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        WorkerFailed.forward(event)
+    @on(msg.MessageRetrieved)
+    def _retrieved(self, message: msg.MessageRetrieved) -> None:
+        self.message_list.refresh_rows([message.event.uid])
+
+    @on(msg.OpenedLoaded)
+    def _opened_loaded(self) -> None:
+        self.message_list.refresh_rows()
+
+    @on(msg.MarksChanged)
+    def _marks_changed(self, message: msg.MarksChanged) -> None:
+        self.message_list.refresh_rows()
+        self.update_marks_status()
+        if message.event.message:
+            severity: SeverityLevel = (
+                "warning" if message.event.severity == "warning" else "information")
+            self.notify(message.event.message, markup=False, severity=severity, timeout=8)
+
+    @on(msg.CommitDone)
+    async def _commit_done(self, message: msg.CommitDone) -> None:
+        self.message_list.refresh_rows()
+        self.update_marks_status()
+        self.status.update_status(note="")
+        self.notify(message.event.message, title="Committed", markup=False, timeout=8)
+        if self._quit_after_commit:
+            await self.leave()
+
+    @on(msg.CommitFailed)
+    def _commit_failed(self, message: msg.CommitFailed) -> None:
+        self._quit_after_commit = False
+        self.status.update_status(note="")
+        event = message.event
+        text = event.message
+        if event.maybe_deleted:
+            text += "\n\nMessages a DELE was sent for:\n" + self._name_rows(event.maybe_deleted)
+        self.app.push_screen(ErrorDialog("Commit failed", text))
+
+    @on(msg.CommitChecked)
+    def _commit_checked(self, message: msg.CommitChecked) -> None:
+        event = message.event
+        self.message_list.refresh_rows()
+        self.update_marks_status()
+        if event.gone:
+            self.notify(f"After the failed commit, {len(event.gone)} of the messages a DELE was "
+                        f"sent for are gone from the server:\n{self._name_rows(event.gone)}",
+                        title="Deleted despite the failure", severity="error", markup=False,
+                        timeout=20)
+        if event.kept:
+            self.notify(f"{len(event.kept)} of them are still there and still marked.",
+                        markup=False, timeout=20)
+
+    def _name_rows(self, keys: tuple[str, ...], most: int = 10) -> str:
+        """One line per message: its subject (or number and size), at most ``most``."""
+        lines = []
+        for key in keys[:most]:
+            row = self.mailbox.row(key)
+            if row is None:
+                lines.append("- (a message no longer listed)")
+            else:
+                lines.append(f"- {row.subject or '(no subject)'} — {row.sender or '?'}")
+        if len(keys) > most:
+            lines.append(f"… and {len(keys) - most} more")
+        return "\n".join(lines)
 
     # -- list events -----------------------------------------------------------------------
 
     @on(MessageList.VisibleChanged)
     def _visible(self, event: MessageList.VisibleChanged) -> None:
-        missing = tuple(
-            uid for uid in event.uids if (row := self._rows.get(uid)) and not row.loaded
-        )
-        if missing:
-            self.submit(FetchHeaders(missing, interactive=True))
+        self.mailbox.want_headers(event.uids)
 
     @on(MessageList.Highlighted)
     def _highlighted(self, event: MessageList.Highlighted) -> None:
@@ -295,7 +462,7 @@ class MainScreen(Screen[None]):
 
     @on(MessageList.Selected)
     def _selected(self, event: MessageList.Selected) -> None:
-        self.popui.open_message(event.uid)
+        self.open_message(event.uid)
 
     def _schedule_preview(self) -> None:
         if self._preview_timer is not None:
@@ -310,7 +477,23 @@ class MainScreen(Screen[None]):
         if self.preview.uid == row.uid and self.preview.preview is not None:
             return
         self.preview.show_loading(row.subject or f"message {row.number}", row.uid)
-        self.submit(Preview(row.uid, self.preview_lines))
+        self.mailbox.submit(Preview(row.uid, self.preview_lines))
+
+    def open_message(self, key: str) -> None:
+        """The full view (``RETR``: the server marks the message seen)."""
+        row = self.mailbox.rows.get(key)
+        if row is None:
+            return
+        if self.mailbox.session is None:
+            self.notify("Not connected.", severity="warning")
+            return
+        self.app.push_screen(MessageView(key, row.size, row.subject, mailbox=self.mailbox),
+                             partial(self._view_closed, key))
+        self.mailbox.submit(Retrieve(key))
+
+    def _view_closed(self, key: str, result: str | None) -> None:
+        if result == "mark":
+            self.mark_and_move_on(key)
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -379,7 +562,7 @@ class MainScreen(Screen[None]):
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.add_class("-shown")
-        box.value = self.message_list.query
+        box.value = self.message_list.filter_text
         box.focus()
 
     def action_clear_filter(self) -> None:
@@ -406,75 +589,123 @@ class MainScreen(Screen[None]):
 
     def _apply_filter(self, query: str) -> None:
         self.message_list.set_filter(query)
-        shown = len(self.message_list.view) if self.message_list.query else None
+        shown = len(self.message_list.view) if self.message_list.filter_text else None
         self.status.update_status(shown=shown)
+
+    def _marks_edited(self, keys: list[str] | None = None) -> None:
+        self.message_list.refresh_rows(keys or ())
+        self.update_marks_status()
 
     def action_toggle_mark(self) -> None:
         row = self.message_list.current
         if row is None:
             return
-        self.popui.marks.toggle(row.uid)
-        self.message_list.refresh_rows([row.uid])
+        self.mailbox.toggle_mark(row.uid)
+        self._marks_edited([row.uid])
         self.message_list.cursor_down()
-        self.update_marks_status()
 
-    def mark_and_move_on(self, uid: str) -> None:
+    def mark_and_move_on(self, key: str) -> None:
         """``d`` in the full view: mark that message (never unmark) and move past it."""
-        self.popui.marks.add([uid])
-        self.message_list.refresh_rows([uid])
-        self.message_list.move_to_uid(uid)
+        self.mailbox.mark([key])
+        self._marks_edited([key])
+        self.message_list.move_to_uid(key)
         self.message_list.cursor_down()
-        self.update_marks_status()
 
     def action_unmark(self) -> None:
         row = self.message_list.current
         if row is None:
             return
-        self.popui.marks.discard([row.uid])
-        self.message_list.refresh_rows([row.uid])
-        self.update_marks_status()
+        self.mailbox.unmark([row.uid])
+        self._marks_edited([row.uid])
 
     def action_unmark_all(self) -> None:
-        self.popui.marks.clear()
-        self.message_list.refresh_rows()
-        self.update_marks_status()
+        self.mailbox.unmark(list(self.mailbox.marks))
+        self._marks_edited()
 
     def action_mark_filtered(self) -> None:
-        if not self.message_list.query:
+        if not self.message_list.filter_text:
             self.notify("Filter first (/): D marks every message the filter shows.")
             return
-        uids = [row.uid for row in self.message_list.view]
-        self.popui.marks.add(uids)
-        self.message_list.refresh_rows()
-        self.update_marks_status()
-        self.notify(f"Marked {len(uids)} message(s).")
-
-    def marked_rows(self) -> list[Row]:
-        marks = self.popui.marks.snapshot()
-        rows = [row for uid in marks if (row := self._rows.get(uid)) is not None]
-        return sorted(rows, key=lambda row: row.number)
+        keys = [row.uid for row in self.message_list.view]
+        self.mailbox.mark(keys)
+        self._marks_edited()
+        self.notify(f"Marked {len(keys)} message(s).")
 
     def update_marks_status(self) -> None:
-        rows = self.marked_rows()
+        rows = self.mailbox.marked_rows()
         self.status.update_status(marked=len(rows), marked_bytes=sum(r.size for r in rows))
 
     def action_commit(self) -> None:
-        self.popui.confirm_commit()
+        self.commit_flow()
+
+    @work(exclusive=True, group="commit", exit_on_error=False)
+    async def commit_flow(self, quit_after: bool = False) -> None:
+        """Key -> confirm -> Mailbox -> session; the result comes back as CommitDone/Failed."""
+        rows = self.mailbox.marked_rows()
+        if not rows:
+            self.notify("Nothing is marked. Mark messages with d first.")
+            return
+        if not self.mailbox.connection.is_connected:
+            self.notify("Not connected: nothing can be deleted now.", severity="warning")
+            return
+        ok = await self.app.push_screen_wait(ConfirmCommit(
+            len(rows), sum(row.size for row in rows), [row.subject for row in rows],
+        ))
+        if not ok:
+            return
+        self._quit_after_commit = quit_after
+        self.status.update_status(note="committing…")
+        self.mailbox.commit([row.uid for row in rows], reconnect=not quit_after)
 
     def action_refresh(self) -> None:
-        if self.popui.retry_pending:
-            self.popui.retry_login()
-        elif self.popui.session is None:
-            self.popui.reconnect()
+        if self._retry_timer is not None:
+            self.retry_login()
+        elif self.mailbox.session is None:
+            self.login()
         else:
-            self.submit(Refresh())
+            self.mailbox.submit(Refresh())
 
     def action_info(self) -> None:
-        self.popui.show_info()
+        from popui.screens.info import InfoScreen
+
+        connected = self.mailbox.connection.connected
+        if connected is None:
+            self.notify("Not connected yet.")
+            return
+        account = self.mailbox.account
+        self.app.push_screen(InfoScreen.from_connected(
+            connected, f"{account.host}:{account.effective_port}"))
 
     def action_protocol_log(self) -> None:
-        self.popui.show_protocol_log()
+        from popui.screens.protocol_log import ProtocolLogScreen
+
+        def set_level(level: int) -> None:
+            if self.mailbox.session is not None:
+                self.mailbox.submit(SetDebugLevel(level))
+            else:
+                self.mailbox.log.level = level
+
+        self.app.push_screen(ProtocolLogScreen(self.mailbox.log, set_level))
 
     @work(exclusive=True, group="quit", exit_on_error=False)
     async def action_quit(self) -> None:
-        await self.popui.quit_asking()
+        """``q``: with marks pending, ask: commit and quit / quit keeping the marks for next
+        time / quit forgetting them / cancel. Quitting never sends a DELE by itself."""
+        marked = len(self.mailbox.marked_rows())
+        if not marked:
+            await self.leave()
+            return
+        choice = await self.app.push_screen_wait(QuitDialog(marked))
+        if choice == "keep":
+            await self.leave()
+        elif choice == "forget":
+            self.mailbox.clear_marks()
+            await self.leave()
+        elif choice == "commit":
+            self.commit_flow(quit_after=True)
+
+    async def leave(self) -> None:
+        """End the session (``QUIT``, no ``DELE``), finish the store's writes, exit the app."""
+        self._leaving = True
+        await asyncio.to_thread(self.mailbox.stop)
+        self.app.exit()

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Protocol
 
 from textual import on, work
 from textual.app import ComposeResult, SuspendNotSupported
@@ -30,6 +31,7 @@ from textual.widgets import Button, Footer, Input, Log, OptionList, ProgressBar,
 from textual.widgets.option_list import Option
 from textual.worker import Worker, get_current_worker
 
+from popui import messages as msg
 from popui.mail.attachments import save_all, save_attachment, save_eml
 from popui.mail.message import ParsedMessage, parse_message
 from popui.messages import WorkerFailed
@@ -37,6 +39,13 @@ from popui.pop3.events import Event, MessageRetrieved, RetrieveFailed, RetrieveP
 from popui.sizes import human_size
 from popui.widgets.preview import header_lines
 from popui.widgets.safe_text import clean_block, clean_line, safe_field, safe_line
+
+
+class Listenable(Protocol):
+    """What the full view needs of the `Mailbox`: its updates while the view is shown."""
+
+    def subscribe(self, listener: Callable[[Event], None]) -> None: ...
+    def unsubscribe(self, listener: Callable[[Event], None]) -> None: ...
 
 
 def default_save_folder() -> Path:
@@ -191,9 +200,15 @@ class MessageView(Screen[str | None]):
             super().__init__()
             self.error = error
 
-    def __init__(self, uid: str, size: int, subject: str = "") -> None:
-        """``size`` is the LIST size (for progress); ``subject`` (untrusted) shows while loading."""
+    def __init__(
+        self, uid: str, size: int, subject: str = "", *, mailbox: Listenable | None = None
+    ) -> None:
+        """``size`` is the LIST size (for progress); ``subject`` (untrusted) shows while loading.
+        The retrieval's progress and result come from ``mailbox`` (a `Mailbox`) while shown."""
         super().__init__()
+        self.mailbox = mailbox
+        if mailbox is not None:  # now: the message may arrive before the view is mounted
+            mailbox.subscribe(self._listen)
         self.uid = uid
         self.list_size = size
         self.loading_subject = subject
@@ -230,20 +245,31 @@ class MessageView(Screen[str | None]):
         self.query_one("#mv-body").display = False
         self.query_one("#mv-attachments").display = False
 
+    def on_unmount(self) -> None:
+        if self.mailbox is not None:
+            self.mailbox.unsubscribe(self._listen)
+
+    def _listen(self, event: Event) -> None:
+        message = msg.as_message(event)
+        if message is not None:
+            self.post_message(message)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         WorkerFailed.forward(event)
 
-    # --- engine events ---------------------------------------------------------------------
+    # --- the Mailbox's updates ----------------------------------------------------------------
 
-    def session_event(self, event: Event) -> bool:
-        """Dispatch an engine event; True when it was for this view."""
-        if isinstance(event, RetrieveProgress):
-            return self.show_progress(event)
-        if isinstance(event, MessageRetrieved):
-            return self.show_message(event)
-        if isinstance(event, RetrieveFailed):
-            return self.show_failure(event)
-        return False
+    @on(msg.RetrieveProgress)
+    def _progress(self, message: msg.RetrieveProgress) -> None:
+        self.show_progress(message.event)
+
+    @on(msg.MessageRetrieved)
+    def _retrieved(self, message: msg.MessageRetrieved) -> None:
+        self.show_message(message.event)
+
+    @on(msg.RetrieveFailed)
+    def _retrieve_failed(self, message: msg.RetrieveFailed) -> None:
+        self.show_failure(message.event)
 
     def show_progress(self, event: RetrieveProgress) -> bool:
         if event.uid != self.uid:

@@ -1,8 +1,11 @@
-"""Local state per account, keyed by UIDL: which messages were opened, and cached headers.
+"""Local state per account: which messages were opened, cached headers, and delete marks.
 
-One small SQLite file in a folder the caller chooses (the platform cache/state dir). Mail is
-private: folders are created 0700 and the database file 0600. The object is thread-safe: one
-connection guarded by a lock, so the UI thread and a worker can share it.
+Opened state and cached headers are keyed by real, unique UIDLs only; marks by identity key
+(a UIDL or a fingerprint, `popui.pop3.identity`), so they survive a quit, a crash or a kill.
+One small SQLite file in WAL mode (readers never wait for a writer, so a second popui on the
+same file does not stall this one) in a folder the caller chooses. Mail is private: folders are
+created 0700 and the database file 0600. The object is thread-safe (one connection guarded by a
+lock), but popui uses it from one store thread only: never the UI's or the socket's.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ CREATE TABLE IF NOT EXISTS opened (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS headers (
     account TEXT NOT NULL, uid TEXT NOT NULL, raw BLOB NOT NULL, PRIMARY KEY (account, uid)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS marks (
+    account TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (account, key)
 ) WITHOUT ROWID;
 """
 _CHUNK = 500  # stays below SQLite's limit on query parameters
@@ -62,6 +68,7 @@ class LocalState:
             self.path, timeout=BUSY_TIMEOUT, check_same_thread=False, isolation_level=None
         )
         try:
+            conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(_SCHEMA)
         except sqlite3.DatabaseError:
@@ -109,6 +116,29 @@ class LocalState:
         rows = [(self.account, uid, raw) for uid, raw in items]
         with self._lock, self._transaction():
             self._conn.executemany("INSERT OR REPLACE INTO headers VALUES (?, ?, ?)", rows)
+
+    # -- delete marks --------------------------------------------------------------------------
+
+    def marks(self) -> set[str]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT key FROM marks WHERE account = ?", (self.account,)
+            ).fetchall()
+        return {key for (key,) in rows}
+
+    def add_marks(self, keys: Iterable[str]) -> None:
+        rows = [(self.account, key) for key in keys]
+        with self._lock, self._transaction():
+            self._conn.executemany("INSERT OR IGNORE INTO marks VALUES (?, ?)", rows)
+
+    def remove_marks(self, keys: Iterable[str]) -> None:
+        rows = [(self.account, key) for key in keys]
+        with self._lock, self._transaction():
+            self._conn.executemany("DELETE FROM marks WHERE account = ? AND key = ?", rows)
+
+    def clear_marks(self) -> None:
+        with self._lock:
+            self._conn.execute("DELETE FROM marks WHERE account = ?", (self.account,))
 
     # -- housekeeping ------------------------------------------------------------------------
 

@@ -191,7 +191,8 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
         return self._sort_reverse
 
     @property
-    def query(self) -> str:
+    def filter_text(self) -> str:
+        """The filter as typed (not ``query``: that would shadow ``DOMNode.query``)."""
         return self._query
 
     def row(self, uid: str) -> Row | None:

@@ -1,0 +1,415 @@
+"""The Mailbox: one account's messages as the UI sees them, with no Textual in it.
+
+It owns the POP3 session, the rows (one per message identity), the delete marks, the local
+store and the one connection state. Data flows one way:
+
+    session thread ──events──▶ events thread (parses headers) ──post──▶ UI thread: deliver()
+                                     │                                      │
+                                     └──────── store thread (SQLite) ◀──────┘
+
+``post`` is given by the UI and must be thread-safe (Textual's ``post_message``); the UI hands
+every update back to `deliver` on its own thread, which applies it to the model and then tells
+the listeners (the screens). Rows and marks change on the UI thread only. Nothing reads or
+writes the store on the UI thread or the socket thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from popui.mail.headers import summarize_headers
+from popui.mailbox import updates as up
+from popui.mailbox.connection import ConnectionState
+from popui.mailbox.worker import SerialWorker
+from popui.pop3 import events as ev
+from popui.pop3.account import Account, Credentials
+from popui.pop3.identity import is_session_key, is_uidl
+from popui.pop3.protocol_log import ProtocolLog
+from popui.pop3.requests import Commit, Connect, FetchHeaders, Request
+from popui.pop3.session import Pop3Session
+from popui.rows import Row
+from popui.store.state import LocalState
+
+Listener = Callable[[ev.Event], None]
+#: cached headers are read and parsed in chunks of this many, each posted as it is ready
+CACHE_CHUNK = 1000
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+class Mailbox:
+    """See the module docstring. Methods without a note run on the UI thread."""
+
+    def __init__(
+        self,
+        account: Account,
+        *,
+        log: ProtocolLog | None = None,
+        store_folder: Path | None = None,
+        session_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.account = account
+        self.log = log if log is not None else ProtocolLog(0)
+        self.session_options = session_options or {}
+        self.session: Pop3Session | None = None
+        self.rows: dict[str, Row] = {}
+        self.marks: set[str] = set()
+        self.connection = ConnectionState()
+        self.listing = 0
+        """Listings taken so far; cache reads for an older one are dropped."""
+        self.loaded = 0
+        """Rows whose headers arrived (or failed)."""
+        self._post: Listener | None = None
+        self._early: list[ev.Event] = []  # emitted before `bind`: handed over by it
+        self._post_lock = threading.Lock()
+        self._listeners: list[Listener] = []
+        self._opened: set[str] = set()
+        self._restore: frozenset[str] | None = None  # marks loaded before the first listing
+        self._then: list[ev.Event] = []  # the model's own updates, told after the current one
+        self._in_doubt: dict[str, Row] = {}  # a DELE was sent, the commit failed: named later
+        self._stopped = False
+        self._events = SerialWorker("mailbox-events", self._job_failed)
+        self._store_worker = SerialWorker("mailbox-store", self._job_failed)
+        self._store: LocalState | None = None  # the store thread's alone
+        self._has_store = store_folder is not None
+        if store_folder is not None:
+            self._store_job(partial(self._open_store, store_folder))
+
+    # -- wiring --------------------------------------------------------------------------------
+
+    def bind(self, post: Listener) -> None:
+        """Where updates go: a thread-safe callable that brings them to `deliver` on the UI
+        thread. Updates emitted before this are handed over now, in order."""
+        with self._post_lock:
+            self._post = post
+            early, self._early = self._early, []
+        for event in early:
+            post(event)
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener`` on the UI thread with every update, after the model took it."""
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
+
+    def _emit(self, event: ev.Event) -> None:
+        """Any thread: hand an update to the UI (dropped once stopping)."""
+        if self._stopped:
+            return
+        with self._post_lock:
+            post = self._post
+            if post is None:
+                self._early.append(event)
+                return
+        with contextlib.suppress(Exception):  # a closing UI must not kill a worker
+            post(event)
+
+    def _job_failed(self, error: BaseException) -> None:
+        self._emit(up.StoreProblem(f"Local state: {type(error).__name__}: {error}"))
+
+    # -- the session -----------------------------------------------------------------------------
+
+    def connect(self, credentials: Credentials) -> None:
+        """Log in (the first time: start the session thread)."""
+        if self.session is None:
+            self.session = Pop3Session(self.account, self._from_session, log=self.log,
+                                       **self.session_options)
+            self.session.start(credentials)
+        else:
+            self.session.submit(Connect(credentials))
+
+    def submit(self, request: Request) -> None:
+        if self.session is not None:
+            self.session.submit(request)
+
+    def stop(self) -> None:
+        """End everything: ``QUIT`` without ``DELE``, then the queued store writes (marks),
+        then the threads. Blocks: call it off the UI thread."""
+        session, self.session = self.session, None
+        if session is not None:
+            session.stop()
+        self._stopped = True
+        self._events.stop()
+        self._store_job(self._close_store)
+        self._store_worker.stop()
+
+    def _from_session(self, event: ev.Event) -> None:
+        """Session thread: hand over at once, so the socket thread only moves bytes."""
+        self._events.submit(partial(self._digest, event))
+
+    def _digest(self, event: ev.Event) -> None:
+        """Events thread: parse header blocks, queue them for the cache, pass events on."""
+        if isinstance(event, ev.HeadersFetched):
+            summaries = tuple((key, summarize_headers(raw)) for key, raw in event.headers)
+            cacheable = tuple((key, raw) for key, raw in event.headers if is_uidl(key))
+            if cacheable:
+                self._store_job(lambda: self._store_call(LocalState.put_headers, cacheable))
+            self._emit(up.HeadersParsed(summaries))
+        else:
+            self._emit(event)
+
+    # -- the UI thread's one entry -----------------------------------------------------------
+
+    def deliver(self, event: ev.Event) -> None:
+        """Apply an update to the model, then tell the listeners."""
+        apply = _APPLY.get(type(event))
+        if apply is not None:
+            apply(self, event)
+        self.connection = self.connection.after(event)
+        self._tell(event)
+        while self._then:
+            self._tell(self._then.pop(0))
+
+    def _tell(self, event: ev.Event) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    def _take_listing(self, event: ev.Listing) -> None:
+        """Rows are rebuilt from identities: a row is kept only for the same identity, never
+        for the same position."""
+        old = self.rows
+        rows: dict[str, Row] = {}
+        for info in event.messages:
+            row = old.get(info.uid)
+            if row is None:
+                row = Row(info.number, info.uid, info.size)
+            elif row.number != info.number or row.size != info.size:
+                row.number, row.size = info.number, info.size
+                row.version += 1
+            if info.uid in self._opened:
+                row.set_opened()
+            rows[info.uid] = row
+        self.rows = rows
+        self.listing += 1
+        self.loaded = sum(row.loaded for row in rows.values())
+        if self._restore is not None:
+            restore, self._restore = self._restore, None
+            self._restore_marks(restore)
+        gone = {key for key in self.marks if key not in rows}
+        self._unmark(gone)
+        gone -= self._in_doubt.keys()  # CommitChecked tells of these
+        if gone:
+            self._then.append(up.MarksChanged(
+                f"{_plural(len(gone), 'marked message')} disappeared from the server; "
+                f"{'its mark was' if len(gone) == 1 else 'their marks were'} dropped.",
+                "warning"))
+        keep = tuple(key for key in rows if is_uidl(key))
+        self._store_job(lambda: self._store_call(LocalState.prune, keep))
+
+    def _fill(self, event: up.HeadersParsed) -> None:
+        if event.cached and event.listing != self.listing:
+            return
+        for key, summary in event.summaries:
+            row = self.rows.get(key)
+            if row is not None:
+                if not row.loaded:
+                    self.loaded += 1
+                row.fill(summary)
+
+    def _headers_failed(self, event: ev.HeadersFailed) -> None:
+        for key in event.uids:
+            row = self.rows.get(key)
+            if row is not None and not row.loaded:
+                row.fail()
+                self.loaded += 1
+
+    def _retrieved(self, event: ev.MessageRetrieved) -> None:
+        row = self.rows.get(event.uid)
+        if row is not None:
+            row.set_opened()
+        if is_uidl(event.uid):  # the opened state is kept for real UIDLs only
+            self._opened.add(event.uid)
+            key = event.uid
+            self._store_job(lambda: self._store_call(LocalState.mark_opened, key))
+
+    def _opened_loaded(self, event: up.OpenedLoaded) -> None:
+        self._opened |= event.keys
+        for key in event.keys:
+            row = self.rows.get(key)
+            if row is not None:
+                row.set_opened()
+
+    def _marks_loaded(self, event: up.MarksLoaded) -> None:
+        if self.listing:
+            self._restore_marks(event.keys)
+        else:
+            self._restore = event.keys
+
+    def _restore_marks(self, keys: frozenset[str]) -> None:
+        present = {key for key in keys if key in self.rows}
+        gone = frozenset(keys - present)
+        self.marks |= present
+        if gone:
+            self._store_job(lambda: self._store_call(LocalState.remove_marks, gone))
+        if not keys:
+            return
+        words = []
+        if present:
+            words.append(f"{_plural(len(present), 'mark')} from your last session restored; "
+                         "nothing was deleted.")
+        if gone:
+            words.append(f"{_plural(len(gone), 'saved mark')} dropped: "
+                         f"{'its message is' if len(gone) == 1 else 'their messages are'} "
+                         "no longer on the server.")
+        self._then.append(up.MarksChanged(" ".join(words)))
+
+    def _commit_failed(self, event: ev.CommitFailed) -> None:
+        self._in_doubt = {key: row for key in event.maybe_deleted
+                          if (row := self.rows.get(key)) is not None}
+
+    def row(self, key: str) -> Row | None:
+        """The row of ``key``, or of a message a failed commit may have deleted meanwhile."""
+        return self.rows.get(key) or self._in_doubt.get(key)
+
+    def _commit_done(self, event: ev.CommitDone) -> None:
+        self._unmark(set(event.deleted) | set(event.missing))
+
+    def _commit_checked(self, event: ev.CommitChecked) -> None:
+        self._unmark(set(event.gone))
+
+    # -- marks ---------------------------------------------------------------------------------
+
+    def toggle_mark(self, key: str) -> bool:
+        """Flip the mark of one message; True when it is marked now."""
+        if key in self.marks:
+            self._unmark({key})
+            return False
+        self.mark([key])
+        return True
+
+    def mark(self, keys: Iterable[str]) -> None:
+        new = {key for key in keys if key in self.rows and key not in self.marks}
+        if new:
+            self.marks |= new
+            lasting = frozenset(key for key in new if not is_session_key(key))
+            if lasting:
+                self._store_job(lambda: self._store_call(LocalState.add_marks, lasting))
+
+    def unmark(self, keys: Iterable[str]) -> None:
+        self._unmark(set(keys) & self.marks)
+
+    def clear_marks(self) -> None:
+        """Forget every mark, saved ones included."""
+        self.marks.clear()
+        self._store_job(lambda: self._store_call(LocalState.clear_marks))
+
+    def _unmark(self, keys: set[str]) -> None:
+        if keys:
+            gone = frozenset(keys)  # the caller may change its set before the store runs
+            self.marks -= gone
+            self._store_job(lambda: self._store_call(LocalState.remove_marks, gone))
+
+    def marked_rows(self) -> list[Row]:
+        rows = [row for key in self.marks if (row := self.rows.get(key)) is not None]
+        return sorted(rows, key=lambda row: row.number)
+
+    def commit(self, keys: Sequence[str], *, reconnect: bool = True) -> None:
+        """Ask the session to delete these messages (it checks each identity again first)."""
+        self.submit(Commit(tuple(keys), reconnect=reconnect))
+
+    # -- headers ---------------------------------------------------------------------------------
+
+    def want_headers(self, keys: Iterable[str], *, interactive: bool = True) -> None:
+        """Rows the user is looking at: from the cache when it has them, else from the server
+        (an interactive request goes ahead of the background fill)."""
+        missing = tuple(key for key in keys if (row := self.rows.get(key)) and not row.loaded)
+        if not missing:
+            return
+        if not self._has_store:
+            self.submit(FetchHeaders(missing, interactive))
+            return
+        listing = self.listing
+        self._store_job(lambda: self._from_cache(missing, listing, interactive))
+
+    def fill_from_cache(self, keys: Sequence[str]) -> None:
+        """Every row still empty: read the cache in chunks; ``CacheDone`` when it is read."""
+        listing = self.listing
+        todo = tuple(key for key in keys if is_uidl(key))
+
+        def read() -> None:
+            for start in range(0, len(todo), CACHE_CHUNK):
+                if listing != self.listing or self._stopped:
+                    return
+                self._cached(todo[start : start + CACHE_CHUNK], listing)
+            self._emit(up.CacheDone(listing))
+
+        self._store_job(read)
+
+    def fetch(self, keys: Sequence[str]) -> None:
+        """Headers from the server in the background, in this order."""
+        if keys:
+            self.submit(FetchHeaders(tuple(keys)))
+
+    def unloaded(self, order: Iterable[Row]) -> tuple[str, ...]:
+        return tuple(row.uid for row in order if not row.loaded)
+
+    # -- the store thread ------------------------------------------------------------------------
+
+    def _store_job(self, job: Callable[[], None]) -> None:
+        self._store_worker.submit(job)
+
+    def _open_store(self, folder: Path) -> None:
+        try:
+            self._store = LocalState(folder, self.account.keyring_user)
+            opened = self._store.opened_uids()
+            marks = self._store.marks()
+        except (OSError, sqlite3.Error) as error:
+            self._store = None
+            self._has_store = False
+            self._emit(up.StoreProblem(f"Local state unavailable: {error}"))
+            return
+        self._emit(up.OpenedLoaded(frozenset(opened)))
+        self._emit(up.MarksLoaded(frozenset(marks)))
+
+    def _store_call(self, method: Callable[..., Any], *args: Any) -> Any:
+        """Store thread: one store operation; a failure is said once, never raised."""
+        if self._store is None:
+            return None
+        try:
+            return method(self._store, *args)
+        except sqlite3.Error as error:
+            self._emit(up.StoreProblem(f"Local state not saved: {error}"))
+            return None
+
+    def _cached(self, keys: Sequence[str], listing: int) -> set[str]:
+        """Store thread: post the cached headers of ``keys``; returns the keys found."""
+        cached: dict[str, bytes] = self._store_call(LocalState.get_headers, keys) or {}
+        if cached:
+            summaries = tuple((key, summarize_headers(raw)) for key, raw in cached.items())
+            self._emit(up.HeadersParsed(summaries, cached=True, listing=listing))
+        return set(cached)
+
+    def _from_cache(self, keys: tuple[str, ...], listing: int, interactive: bool) -> None:
+        found = self._cached([key for key in keys if is_uidl(key)], listing)
+        rest = tuple(key for key in keys if key not in found)
+        if rest and not self._stopped:
+            self.submit(FetchHeaders(rest, interactive))
+
+    def _close_store(self) -> None:
+        store, self._store = self._store, None
+        if store is not None:
+            store.close()
+
+
+_APPLY: dict[type[ev.Event], Callable[[Mailbox, Any], None]] = {
+    ev.Listing: Mailbox._take_listing,
+    up.HeadersParsed: Mailbox._fill,
+    ev.HeadersFailed: Mailbox._headers_failed,
+    ev.MessageRetrieved: Mailbox._retrieved,
+    ev.CommitDone: Mailbox._commit_done,
+    ev.CommitFailed: Mailbox._commit_failed,
+    ev.CommitChecked: Mailbox._commit_checked,
+    up.OpenedLoaded: Mailbox._opened_loaded,
+    up.MarksLoaded: Mailbox._marks_loaded,
+}
+"""How each kind of update changes the model (the others only reach the listeners)."""

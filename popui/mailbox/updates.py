@@ -1,0 +1,59 @@
+"""Plain-data updates the Mailbox hands the UI, besides the session's own events.
+
+Everything the UI learns comes through `Mailbox.deliver` on the UI thread, in order: the
+session's events (`popui.pop3.events`), with header blocks already parsed, and these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from popui.mail.headers import HeaderSummary
+from popui.pop3.events import Event
+
+
+@dataclass(frozen=True)
+class HeadersParsed(Event):
+    """Rows' header summaries, from the server or (``cached``) from the local cache."""
+
+    summaries: tuple[tuple[str, HeaderSummary], ...]
+    cached: bool = False
+    listing: int = 0
+    """The listing they belong to (a cache read for an older listing is dropped)."""
+
+
+@dataclass(frozen=True)
+class CacheDone(Event):
+    """The cache has been read for a listing: what it lacked is asked of the server now."""
+
+    listing: int
+
+
+@dataclass(frozen=True)
+class OpenedLoaded(Event):
+    """UIDLs of messages opened in an earlier session."""
+
+    keys: frozenset[str]
+
+
+@dataclass(frozen=True)
+class MarksLoaded(Event):
+    """Delete marks saved by an earlier session (a quit that kept them, a crash, a kill)."""
+
+    keys: frozenset[str]
+
+
+@dataclass(frozen=True)
+class MarksChanged(Event):
+    """The marks changed by something other than the user's own key (restored, dropped,
+    committed): the list repaints them and the status counts them again."""
+
+    message: str = ""
+    severity: str = "information"
+
+
+@dataclass(frozen=True)
+class StoreProblem(Event):
+    """The local store could not be read or written; popui goes on without it."""
+
+    message: str
