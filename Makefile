@@ -36,7 +36,7 @@ demo: venv
 
 test: test-deps dovecot
 	$(BIN)/ruff check popui tests bench
-	$(BIN)/mypy --strict popui/pop3 popui/store
+	$(BIN)/mypy --strict popui/pop3 popui/store popui/mailout popui/cli/fetch.py
 	$(BIN)/python -m pytest -q
 
 lint: test-deps

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("package", ["popui.pop3", "popui.mail", "popui.store"])
+@pytest.mark.parametrize("package", ["popui.pop3", "popui.mail", "popui.store", "popui.mailout"])
 def test_core_layers_do_not_import_textual(package: str) -> None:
     code = (
         "import importlib, pkgutil, sys\n"

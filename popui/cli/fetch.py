@@ -1,0 +1,236 @@
+"""``popui fetch``: download new mail to a Maildir or an mbox, with a progress bar on a
+terminal and one summary line. The work is done by ``popui.mailout.download``; this module
+finds the destination and the password, logs in, and reports.
+
+Exit status: 0 all saved, 1 stopped on a failure, 2 usage or configuration error, 130 Ctrl+C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from popui import locations
+from popui.cli import commands
+from popui.credentials import SecretError, Secrets
+from popui.mail.sanitize import clean_line
+from popui.mailout import Destination, WriteError, guess_format, open_destination
+from popui.mailout.download import Download, Progress, download
+from popui.pop3.account import Account, Credentials
+from popui.pop3.protocol_log import ProtocolLog
+from popui.sizes import human_size
+from popui.store.fetched import FetchedRecord
+
+OAUTH_METHODS = ("xoauth2", "oauthbearer")
+#: seconds between progress bar redraws
+REDRAW = 0.1
+
+
+def _err(message: str) -> None:
+    print(f"popui: {message}", file=sys.stderr)
+
+
+def size_text(size: int) -> str:
+    """``1.2 MB``, ``38 KB``, ``512 B``: the app's units, spelt out for a sentence."""
+    short = human_size(size)
+    return f"{short[:-1]} {short[-1]}B" if short[-1] != "B" else f"{short[:-1]} B"
+
+
+def shown_path(path: Path, maildir: bool) -> str:
+    """The destination as the summary shows it: ``~`` for the home folder, ``/`` on Maildirs."""
+    text = str(path.absolute())
+    home = str(Path.home())
+    if text == home or text.startswith(home + os.sep):
+        text = "~" + text[len(home):]
+    return text + os.sep if maildir and not text.endswith(os.sep) else text
+
+
+def run_fetch(
+    args: argparse.Namespace, account: Account, secrets: Secrets, config_path: Path,
+    configured: bool,
+) -> int:
+    parser: argparse.ArgumentParser = args.fetch_parser
+    dest = args.to or account.fetch_to
+    if not dest:
+        where = (f"set fetch_to in [accounts.{account.name}] of {config_path}" if configured
+                 else "ad-hoc accounts have no fetch_to")
+        parser.error(f"where to? give --to DEST (a Maildir folder/ or an mbox file), or {where}")
+    kind = args.format or guess_format(dest)
+    try:
+        destination = open_destination(dest, kind)
+    except WriteError as exc:
+        _err(f"{exc} Nothing was fetched.")
+        return 1
+    credentials = _credentials(account, secrets)
+    if credentials is None:
+        return 2
+    log = ProtocolLog(args.debug_level, path=Path(args.log_file).expanduser()
+                      if args.log_file else None)
+    try:
+        return _fetch(args, account, credentials, destination, log)
+    finally:
+        log.close()
+
+
+def _credentials(account: Account, secrets: Secrets) -> Credentials | None:
+    try:
+        if account.auth in OAUTH_METHODS:
+            token = secrets.get_oauth_token()
+            if token:
+                return Credentials(oauth_token=token)
+            _err(f"account {account.name!r} logs in with {account.auth} but has no "
+                 "oauth2_token_command.")
+            return None
+        password = secrets.get_password()
+    except SecretError as exc:
+        _err(str(exc))
+        return None
+    if password is None:
+        if not sys.stdin.isatty():
+            _err(f"no password for {account.keyring_user}: set password_command for the "
+                 "account, store it in the keyring (open the account in popui and tick "
+                 "\"Remember\"), or run popui fetch on a terminal to type it.")
+            return None
+        try:
+            password = commands.ask_secret(
+                f"Password for {account.user} at {account.host} (not shown): ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return None
+    return Credentials(password=password)
+
+
+def _fetch(args: argparse.Namespace, account: Account, credentials: Credentials,
+           destination: Destination, log: ProtocolLog) -> int:
+    from popui.pop3.client import Pop3Client
+    from popui.pop3.errors import Pop3Error
+
+    shown = shown_path(destination.path, destination.kind == "maildir")
+    try:
+        record = FetchedRecord(locations.state_dir(), account.keyring_user,
+                               os.path.realpath(destination.path))
+    except Exception as exc:  # sqlite3.Error or OSError: an unusable state folder
+        _err(f"cannot open the record of fetched messages in {locations.state_dir()}: {exc}. "
+             "Nothing was fetched.")
+        return 1
+    with record:
+        try:
+            client = Pop3Client(account, log=log)
+        except (Pop3Error, OSError) as exc:
+            _err(f"cannot connect: {clean_line(str(exc))} Nothing was fetched.")
+            return 1
+        try:
+            client.login(credentials)
+        except (Pop3Error, OSError) as exc:
+            with contextlib.suppress(Exception):
+                client.quit()
+            _err(f"cannot log in: {clean_line(str(exc))} Nothing was fetched.")
+            return 1
+        bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
+        try:
+            result = download(client, destination, record, save_all=args.all,
+                              delete=args.delete, on_progress=bar.update if bar else None)
+        finally:
+            if bar is not None:
+                bar.clear()
+    for note in result.notes:
+        print(clean_line(note))
+    if result.failure:
+        _err(clean_line(result.failure))
+    for number, text in result.refused:
+        _err(f"the server refused to send message {number}"
+             + (f" (server said: {clean_line(text)})" if text else "") + ".")
+    print(summary(result, shown, delete=args.delete, save_all=args.all))
+    if result.interrupted:
+        return 130
+    return 1 if result.failure or result.refused or _deletion_failed(result, args.delete) else 0
+
+
+def _deletion_failed(result: Download, asked: bool) -> bool:
+    return asked and bool(result.saved) and (not result.quit_confirmed or result.delete_refused > 0)
+
+
+def summary(result: Download, shown: str, *, delete: bool = False,
+            save_all: bool = False) -> str:
+    """The one line at the end, e.g. ``30 new messages (1.2 MB) saved to ~/Mail/inbox/; 120
+    already there``."""
+    count = len(result.saved)
+    noun = "message" if count == 1 else "messages"
+    new = "" if save_all else "new "
+    line = f"{count} {new}{noun} ({size_text(result.saved_bytes)}) saved to {shown}"
+    if result.already:
+        line += f"; {result.already} already there"
+    if result.stopped:
+        left = result.wanted - count - len(result.refused)
+        why = "interrupted" if result.interrupted and not result.failure else "stopped"
+        line += (f"; {why} with {left} still to fetch (what was saved is recorded: "
+                 "run popui fetch again to finish)")
+        if delete and not result.quit_confirmed:
+            line += "; nothing was deleted on the server"
+        return line
+    if result.refused:
+        line += f"; {len(result.refused)} could not be fetched"
+    if delete:
+        line += "; " + _deletion(result)
+    return line
+
+
+def _deletion(result: Download) -> str:
+    if not result.saved:
+        return "nothing to delete on the server"
+    if result.deleted is None or not result.quit_confirmed:
+        acknowledged = result.deleted or 0
+        return (f"deletion not confirmed: the server acknowledged {acknowledged} of "
+                f"{len(result.saved)} DELE, but the connection ended before it acknowledged "
+                "QUIT (the messages may still be on the server)")
+    text = f"{result.deleted} deleted on the server"
+    if result.delete_refused:
+        text += f" ({result.delete_refused} refused by the server and kept there)"
+    return text
+
+
+class ProgressBar:
+    """One line on a terminal: ``[=====>    ] 12/30 messages  1.2/3.4 MB  850 KB/s  ETA 0:03``."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self._drawn = 0.0
+        self._shown = False
+
+    def update(self, progress: Progress) -> None:
+        now = time.monotonic()
+        done = progress.messages == progress.total_messages
+        if now - self._drawn < REDRAW and not done:
+            return
+        self._drawn = now
+        self.stream.write("\r" + self.render(progress, now) + "\x1b[K")
+        self.stream.flush()
+        self._shown = True
+
+    def render(self, progress: Progress, now: float) -> str:
+        width = max(10, min(30, shutil.get_terminal_size().columns - 60))
+        total = max(progress.total_bytes, 1)
+        share = min(1.0, progress.bytes / total) if progress.total_bytes else (
+            progress.messages / max(progress.total_messages, 1))
+        filled = int(share * width)
+        bar = "=" * filled + (">" if filled < width else "") + " " * (width - filled - 1)
+        elapsed = max(now - progress.started, 1e-6)
+        rate = progress.bytes / elapsed
+        eta = "--:--"
+        if rate > 0 and progress.bytes:
+            seconds = int(max(0, progress.total_bytes - progress.bytes) / rate)
+            eta = f"{seconds // 60}:{seconds % 60:02d}"
+        return (f"[{bar[:width]}] {progress.messages}/{progress.total_messages} messages  "
+                f"{size_text(progress.bytes)}/{size_text(progress.total_bytes)}  "
+                f"{size_text(int(rate))}/s  ETA {eta}")
+
+    def clear(self) -> None:
+        if self._shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
