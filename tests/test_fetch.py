@@ -5,11 +5,13 @@ what was saved, and usage errors exit 2."""
 from __future__ import annotations
 
 import errno
+import io
 import mailbox as stdlib_mailbox
 import os
 import re
 import subprocess
 import sys
+import tracemalloc
 from collections.abc import Iterator
 from email.parser import BytesHeaderParser
 from pathlib import Path
@@ -22,8 +24,12 @@ from memory_keyring import MemoryKeyring, using_keyring
 from relay import Relay
 
 import popui.__main__ as entry
+from popui.cli.fetch import ProgressBar
 from popui.mailout import maildir as maildir_writer
 from popui.mailout import mbox as mbox_writer
+from popui.mailout.download import Progress
+from popui.pop3.errors import MessageTooLarge
+from popui.pop3.transport import LineReader
 
 SECRET_COMMAND = 'echo "$POPUI_TEST_SECRET"'
 
@@ -334,3 +340,119 @@ def test_servers_without_uidl_are_fetched_by_fingerprint_with_a_note(
     files = sorted((tmp_path / "box" / "new").iterdir())
     assert sorted(f.read_bytes() for f in files) == sorted(
         m.replace(b"\r\n", b"\n") for _, m in messages)
+
+
+def test_a_big_message_is_written_as_it_arrives_in_bounded_memory(
+    mailbox: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    line = b"x" * 70 + b"\r\n"
+    big = b"Subject: big\r\nMessage-ID: <big@x>\r\n\r\n" + line * (24 * 1024 * 1024 // 72)
+    mailbox.maildir.deliver(big)
+    mailbox.fill(2)
+    dest = tmp_path / "big.mbox"
+    tracemalloc.start()
+    try:
+        assert fetch(mailbox, "--to", str(dest)) == 0
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 1024 * 1024, f"peak {peak} bytes for a {len(big)}-byte message"
+    assert local_mbox(dest) == server_copies(mailbox)
+    assert summary(capsys).startswith("3 new messages (24 MB)")
+
+
+def test_ctrl_c_mid_message_removes_that_message_and_a_rerun_finishes(
+    mailbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    mailbox.fill(4)
+    dest = tmp_path / "inbox.mbox"
+    real_write = mbox_writer._write
+    calls = {"n": 0}
+
+    def write(fd: int, data: bytes) -> int:
+        calls["n"] += 1
+        if calls["n"] == 8:  # From line, message, blank line: the 3rd message's body
+            real_write(fd, data[:100])
+            raise KeyboardInterrupt
+        return real_write(fd, data)
+
+    monkeypatch.setattr(mbox_writer, "_write", write)
+    assert fetch(mailbox, "--to", str(dest), "--delete") == 130
+    out = capsys.readouterr().out
+    assert "2 new messages" in out and "interrupted with 2 still to fetch" in out
+    assert "nothing was deleted on the server" in out
+    assert len(local_mbox(dest)) == 2 and dest.read_bytes().endswith(b"\n\n")
+    assert not (tmp_path / "inbox.mbox.lock").exists()
+    monkeypatch.setattr(mbox_writer, "_write", real_write)
+    assert fetch(mailbox, "--to", str(dest)) == 0
+    assert summary(capsys).startswith("2 new messages (")
+    assert local_mbox(dest) == server_copies(mailbox)
+
+
+def test_duplicate_uidls_are_fingerprinted_and_an_unconfirmed_quit_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("POPUI_TEST_SECRET", PASSWORD)
+    with fault_server(["duplicate-uidl", "drop-before-quit-reply"]) as server:
+        argv = ["fetch", "--host", server.host, "--port", str(server.port), "--user", USER,
+                "--security", "none", "--password-command", SECRET_COMMAND,
+                "--to", str(tmp_path / "box.mbox")]
+        assert entry.main([*argv, "--delete"]) == 1
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[0] == ("Note: the server gives 2 of 3 messages duplicate UIDLs; they are "
+                            "recognised by size and header (a fingerprint).")
+        assert lines[-1] == (
+            f"3 new messages ({lines[-1].split('(')[1].split(')')[0]}) saved to "
+            f"{tmp_path}/box.mbox; deletion not confirmed: the server acknowledged 3 of 3 DELE, "
+            "but the connection ended before it acknowledged QUIT (the messages may still be "
+            "on the server)")
+    assert len(local_mbox(tmp_path / "box.mbox")) == 3
+
+
+def test_without_a_password_source_off_a_terminal_it_says_what_to_set_up(
+    mailbox: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    server = mailbox.server
+    argv = ["fetch", "--host", server.host, "--port", str(server.port_plain), "--user",
+            mailbox.name, "--security", "none", "--to", str(tmp_path / "box/")]
+    assert entry.main(argv) == 2
+    assert "no password for" in capsys.readouterr().err
+
+
+def test_progress_bar_shows_messages_bytes_rate_and_eta() -> None:
+    bar = ProgressBar(io.StringIO())
+    progress = Progress(total_messages=30, total_bytes=4 * 1024 * 1024, started=100.0,
+                        messages=12, bytes=1024 * 1024)
+    text = bar.render(progress, now=102.0)
+    assert "12/30 messages" in text and "1.0 MB/4.0 MB" in text
+    assert "512 KB/s" in text and "ETA 0:06" in text
+    assert text.startswith("[") and "=" in text
+
+
+def test_stream_pieces_equal_the_whole_body_however_the_bytes_arrive() -> None:
+    body = b"a\r\n..dot\r\n.\r\nnot end\r\n" + b"y" * 300 + b"\r\n..\r\nlast\r\n"
+    wire = body.replace(b"\r\n.", b"\r\n..") + b".\r\n+OK next\r\n"
+    for step in (1, 2, 3, 7, 64, len(wire)):
+        reader = LineReader(Trickle(wire, step), timeout=5)  # type: ignore[arg-type]
+        pieces = list(reader.iter_block(None, line_limit=1000, piece=16))
+        assert all(p.endswith(b"\n") for p in pieces)
+        assert b"".join(pieces) == wire[: -len(b".\r\n+OK next\r\n")]
+        assert reader.readline(None, 100) == b"+OK next\r\n"
+    with pytest.raises(MessageTooLarge):  # one endless line is refused, not buffered forever
+        list(LineReader(Trickle(b"z" * 5000, 64), timeout=5).iter_block(  # type: ignore[arg-type]
+            None, line_limit=1000))
+
+
+class Trickle:
+    """A socket stand-in that hands out ``data`` ``step`` bytes per recv."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self.data, self.step = data, step
+
+    def settimeout(self, timeout: float) -> None:
+        pass
+
+    def recv(self, size: int) -> bytes:
+        chunk, self.data = self.data[: min(size, self.step)], self.data[min(size, self.step):]
+        return chunk

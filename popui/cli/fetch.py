@@ -11,8 +11,11 @@ import argparse
 import contextlib
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -134,8 +137,9 @@ def _fetch(args: argparse.Namespace, account: Account, credentials: Credentials,
             return 1
         bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
         try:
-            result = download(client, destination, record, save_all=args.all,
-                              delete=args.delete, on_progress=bar.update if bar else None)
+            with _terminate_as_interrupt():
+                result = download(client, destination, record, save_all=args.all,
+                                  delete=args.delete, on_progress=bar.update if bar else None)
         finally:
             if bar is not None:
                 bar.clear()
@@ -150,6 +154,25 @@ def _fetch(args: argparse.Namespace, account: Account, credentials: Credentials,
     if result.interrupted:
         return 130
     return 1 if result.failure or result.refused or _deletion_failed(result, args.delete) else 0
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP stop the run like Ctrl+C: the message being written is removed (or
+    cut off the mbox) instead of being left half-written."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _deletion_failed(result: Download, asked: bool) -> bool:

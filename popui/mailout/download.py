@@ -8,6 +8,7 @@ wrong, are exactly the messages saved in this run deleted (DELE, then QUIT).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -127,14 +128,21 @@ def download(
     result = Download()
     try:
         items, result.notes = identify(client)
-    except (NoIdentity, Pop3Error, OSError) as exc:
+    except NoIdentity as exc:
         result.failure = str(exc)
+        with contextlib.suppress(Pop3Error, OSError):
+            client.quit()
+        return result
+    except (Pop3Error, OSError) as exc:
+        result.failure = str(exc)
+        client.close()
         return result
     except KeyboardInterrupt:
         result.interrupted = True
+        client.close()
         return result
     result.listed = len(items)
-    if items:
+    if items:  # an empty listing (maybe a glitch) forgets nothing
         record.prune(item.identity for item in items)
     known = set() if save_all else record.saved()
     todo = [item for item in items if item.identity not in known]
