@@ -109,6 +109,10 @@ def test_maildir_copies_are_the_servers_bytes_and_a_second_run_saves_nothing(
         assert (dest / sub).stat().st_mode & 0o777 == 0o700
     assert all(f.stat().st_mode & 0o777 == 0o600 for f in (dest / "new").iterdir())
     assert mailbox.maildir.files() and len(mailbox.maildir.files()) == 6  # nothing deleted
+    state = tmp_path / "xdg_state_home" / "popui"
+    assert state.stat().st_mode & 0o777 == 0o700
+    assert sorted(f.name for f in state.iterdir())[0] == "fetched.sqlite3"
+    assert all(f.stat().st_mode & 0o777 == 0o600 for f in state.iterdir())
 
     assert fetch(mailbox, "--to", str(dest)) == 0  # an existing folder: still the Maildir
     assert summary(capsys) == f"0 new messages (0 B) saved to {dest}/; 6 already there"
@@ -456,3 +460,25 @@ class Trickle:
     def recv(self, size: int) -> bytes:
         chunk, self.data = self.data[: min(size, self.step)], self.data[min(size, self.step):]
         return chunk
+
+
+def test_without_uidl_and_top_only_all_can_fetch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("POPUI_TEST_SECRET", PASSWORD)
+    with fault_server(["no-uidl", "no-top"]) as server:
+        argv = ["fetch", "--host", server.host, "--port", str(server.port), "--user", USER,
+                "--security", "none", "--password-command", SECRET_COMMAND,
+                "--to", f"{tmp_path}/box/", "--delete"]
+        assert entry.main(argv) == 1
+        out, err = capsys.readouterr()
+        assert "neither" not in err and "no TOP, so popui cannot tell" in err
+        assert "use --all" in err
+        assert out.strip() == f"Nothing was saved to {tmp_path}/box/; nothing was deleted on " \
+            "the server"
+        assert server.mailbox.deleted == []
+        assert entry.main([*argv[:-1], "--all"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert "they are not recorded as saved" in lines[0]
+        assert lines[-1].startswith("3 messages (")
+    assert len(list((tmp_path / "box" / "new").iterdir())) == 3

@@ -184,6 +184,9 @@ def summary(result: Download, shown: str, *, delete: bool = False,
     """The one line at the end, e.g. ``30 new messages (1.2 MB) saved to ~/Mail/inbox/; 120
     already there``."""
     count = len(result.saved)
+    if result.stopped and not result.listed:
+        return f"Nothing was saved to {shown}" + (
+            "; nothing was deleted on the server" if delete else "")
     noun = "message" if count == 1 else "messages"
     new = "" if save_all else "new "
     line = f"{count} {new}{noun} ({size_text(result.saved_bytes)}) saved to {shown}"
@@ -238,16 +241,22 @@ class ProgressBar:
 
     def render(self, progress: Progress, now: float) -> str:
         width = max(10, min(30, shutil.get_terminal_size().columns - 60))
-        total = max(progress.total_bytes, 1)
-        share = min(1.0, progress.bytes / total) if progress.total_bytes else (
-            progress.messages / max(progress.total_messages, 1))
+        # Time goes into bytes (the network) and into messages (an fsync each): the bar shows
+        # the smaller share and the ETA the longer of the two estimates.
+        message_share = progress.messages / max(progress.total_messages, 1)
+        byte_share = min(1.0, progress.bytes / progress.total_bytes) if progress.total_bytes \
+            else message_share
+        share = min(message_share, byte_share)
         filled = int(share * width)
         bar = "=" * filled + (">" if filled < width else "") + " " * (width - filled - 1)
         elapsed = max(now - progress.started, 1e-6)
         rate = progress.bytes / elapsed
         eta = "--:--"
-        if rate > 0 and progress.bytes:
-            seconds = int(max(0, progress.total_bytes - progress.bytes) / rate)
+        if progress.messages and progress.bytes:
+            seconds = int(max(
+                (progress.total_bytes - progress.bytes) / rate,
+                (progress.total_messages - progress.messages) * elapsed / progress.messages,
+            ))
             eta = f"{seconds // 60}:{seconds % 60:02d}"
         return (f"[{bar[:width]}] {progress.messages}/{progress.total_messages} messages  "
                 f"{size_text(progress.bytes)}/{size_text(progress.total_bytes)}  "

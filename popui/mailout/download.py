@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from popui.mailout import Destination, WriteError
 from popui.pop3.client import Pop3Client, body_lines
 from popui.pop3.errors import Pop3Error, ServerError
-from popui.pop3.identity import fingerprint
+from popui.pop3.identity import fingerprint, is_session_key, session_key
 from popui.store.fetched import FetchedRecord
 
 
@@ -65,9 +65,10 @@ class Download:
         return self.failure is not None or self.interrupted
 
 
-def identify(client: Pop3Client) -> tuple[list[Item], list[str]]:
+def identify(client: Pop3Client, *, required: bool = True) -> tuple[list[Item], list[str]]:
     """Every message with its identity: the UIDL when unique, else a fingerprint (size and the
-    header block from ``TOP n 0``; twins get an ordinal in message-number order)."""
+    header block from ``TOP n 0``; twins get an ordinal in message-number order). Without TOP
+    either, ``NoIdentity`` is raised, or (not ``required``) session keys are used."""
     caps = client.capabilities
     want_uidl = caps.uidl or not caps.known
     results = list(client.pipeline(["UIDL", "LIST"] if want_uidl else ["LIST"], multiline=True))
@@ -92,25 +93,41 @@ def identify(client: Pop3Client) -> tuple[list[Item], list[str]]:
     others = [n for n in sizes if n not in unique]
     keys: dict[int, str] = dict(unique)
     notes: list[str] = []
-    if others:
-        if caps.known and not caps.top:
-            raise NoIdentity("The server gives messages neither unique UIDLs nor TOP, so popui "
-                             "cannot tell which were saved before; use --all to save them all.")
-        twins: Counter[str] = Counter()
-        for index, status, header in client.pipeline([f"TOP {n} 0" for n in others],
-                                                     multiline=True):
-            if isinstance(status, Pop3Error):
-                raise NoIdentity("The server gives messages no unique UIDL and refused TOP, so "
-                                 "popui cannot tell which were saved before; use --all to save "
-                                 "them all.")
-            number = others[index]
-            base = fingerprint(sizes[number], header)
-            twins[base] += 1
-            keys[number] = fingerprint(sizes[number], header, twins[base])
-        what = "no UIDL" if not uids else "duplicate UIDLs"
-        notes.append(f"Note: the server gives {len(others)} of {len(sizes)} messages {what}; "
-                     "they are recognised by size and header (a fingerprint).")
+    what = "no UIDL" if not uids else "duplicate UIDLs"
+    try:
+        keys.update(_fingerprints(client, others, sizes))
+    except NoIdentity:
+        if required:
+            raise
+        keys.update((n, session_key(0, n)) for n in others)
+        notes.append(f"Note: the server gives {len(others)} of {len(sizes)} messages {what} "
+                     "and no TOP; they are not recorded as saved.")
+    else:
+        if others:
+            notes.append(f"Note: the server gives {len(others)} of {len(sizes)} messages "
+                         f"{what}; they are recognised by size and header (a fingerprint).")
     return [Item(n, sizes[n], keys[n]) for n in sorted(sizes)], notes
+
+
+def _fingerprints(client: Pop3Client, numbers: list[int],
+                  sizes: dict[int, int]) -> dict[int, str]:
+    if not numbers:
+        return {}
+    problem = ("The server gives messages no unique UIDL and {} TOP, so popui cannot tell "
+               "which were saved before; use --all to save them all.")
+    if client.capabilities.known and not client.capabilities.top:
+        raise NoIdentity(problem.format("no"))
+    keys: dict[int, str] = {}
+    twins: Counter[str] = Counter()
+    for index, status, header in client.pipeline([f"TOP {n} 0" for n in numbers],
+                                                 multiline=True):
+        if isinstance(status, Pop3Error):
+            raise NoIdentity(problem.format("refuses"))
+        number = numbers[index]
+        base = fingerprint(sizes[number], header)
+        twins[base] += 1
+        keys[number] = fingerprint(sizes[number], header, twins[base])
+    return keys
 
 
 def download(
@@ -127,7 +144,7 @@ def download(
     in this run and QUIT. Ctrl+C stops the run like a failure (``interrupted``)."""
     result = Download()
     try:
-        items, result.notes = identify(client)
+        items, result.notes = identify(client, required=not save_all)
     except NoIdentity as exc:
         result.failure = str(exc)
         with contextlib.suppress(Pop3Error, OSError):
@@ -161,7 +178,8 @@ def download(
                 report(progress)
                 continue
             result.saved_bytes += destination.add(_counted(pieces, progress, report))
-            record.add(item.identity)
+            if not is_session_key(item.identity):
+                record.add(item.identity)
             result.saved.append(item)
             progress.messages += 1
             report(progress)
