@@ -30,6 +30,7 @@ from popui.mailout import mbox as mbox_writer
 from popui.mailout.download import Progress
 from popui.pop3.errors import MessageTooLarge
 from popui.pop3.transport import LineReader
+from popui.store.fetched import Busy, FetchedRecord
 
 SECRET_COMMAND = 'echo "$POPUI_TEST_SECRET"'
 
@@ -111,7 +112,7 @@ def test_maildir_copies_are_the_servers_bytes_and_a_second_run_saves_nothing(
     assert mailbox.maildir.files() and len(mailbox.maildir.files()) == 6  # nothing deleted
     state = tmp_path / "xdg_state_home" / "popui"
     assert state.stat().st_mode & 0o777 == 0o700
-    assert sorted(f.name for f in state.iterdir())[0] == "fetched.sqlite3"
+    assert "fetched.sqlite3" in {f.name for f in state.iterdir()}
     assert all(f.stat().st_mode & 0o777 == 0o600 for f in state.iterdir())
 
     assert fetch(mailbox, "--to", str(dest)) == 0  # an existing folder: still the Maildir
@@ -482,3 +483,21 @@ def test_without_uidl_and_top_only_all_can_fetch(
         assert "they are not recorded as saved" in lines[0]
         assert lines[-1].startswith("3 messages (")
     assert len(list((tmp_path / "box" / "new").iterdir())) == 3
+
+
+def test_two_runs_at_once_for_the_same_destination_do_not_both_save(
+    mailbox: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    mailbox.fill(2)
+    dest = tmp_path / "inbox.mbox"
+    account = f"{mailbox.name}@{mailbox.server.host}:{mailbox.server.port_plain}"
+    state = tmp_path / "xdg_state_home" / "popui"
+    with FetchedRecord(state, account, str(dest)):  # a run in progress
+        assert fetch(mailbox, "--to", str(dest)) == 1
+        assert "Another popui fetch is saving mail of" in capsys.readouterr().err
+        assert not dest.exists()
+        with pytest.raises(Busy):
+            FetchedRecord(state, account, str(dest))
+        assert fetch(mailbox, "--to", str(tmp_path / "other.mbox")) == 0  # another destination
+    assert fetch(mailbox, "--to", str(dest)) == 0
+    assert len(local_mbox(dest)) == 2

@@ -28,7 +28,7 @@ from popui.mailout.download import Download, Progress, download
 from popui.pop3.account import Account, Credentials
 from popui.pop3.protocol_log import ProtocolLog
 from popui.sizes import human_size
-from popui.store.fetched import FetchedRecord
+from popui.store.fetched import Busy, FetchedRecord
 
 OAUTH_METHODS = ("xoauth2", "oauthbearer")
 #: seconds between progress bar redraws
@@ -118,6 +118,9 @@ def _fetch(args: argparse.Namespace, account: Account, credentials: Credentials,
     try:
         record = FetchedRecord(locations.state_dir(), account.keyring_user,
                                os.path.realpath(destination.path))
+    except Busy as exc:
+        _err(f"{exc} Nothing was fetched.")
+        return 1
     except Exception as exc:  # sqlite3.Error or OSError: an unusable state folder
         _err(f"cannot open the record of fetched messages in {locations.state_dir()}: {exc}. "
              "Nothing was fetched.")

@@ -9,6 +9,8 @@ One SQLite file of its own in the state folder: folders 0700, the file 0600.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
 import sqlite3
 from collections.abc import Iterable
@@ -29,24 +31,47 @@ CREATE TABLE IF NOT EXISTS fetched (
 """
 
 
+class Busy(Exception):
+    """Another run holds this account and destination."""
+
+
 class FetchedRecord:
     """The saved identities of one ``account`` (e.g. ``user@host:port``) for one
-    ``destination`` (the resolved path of a Maildir or mbox)."""
+    ``destination`` (the resolved path of a Maildir or mbox).
+
+    Opening it takes a lock for that pair (``Busy`` when another run has it): two runs at once,
+    say from cron, would otherwise both save the same new messages."""
 
     def __init__(self, folder: Path, account: str, destination: str) -> None:
         private_dir(folder)
         self.path = folder / DB_NAME
         self.account = account
         self.destination = destination
-        os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-        self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
+        pair = hashlib.sha256(f"{account}\0{destination}".encode()).hexdigest()[:24]
+        self._lock_fd = os.open(folder / f"fetch-{pair}.lock", os.O_CREAT | os.O_RDWR, 0o600)
         try:
-            self._conn.execute("PRAGMA journal_mode=WAL")  # one fsync per record, not three
-            self._conn.execute("PRAGMA synchronous=FULL")
-            self._conn.executescript(_SCHEMA)
-        except sqlite3.DatabaseError:
-            self._conn.close()
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._lock_fd)
+            raise Busy(f"Another popui fetch is saving mail of {account} to {destination}; "
+                       "try again when it is done.") from None
+        try:
+            self._conn = self._open()
+        except BaseException:
+            os.close(self._lock_fd)
             raise
+
+    def _open(self) -> sqlite3.Connection:
+        os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")  # one fsync per record, not three
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.executescript(_SCHEMA)
+        except sqlite3.DatabaseError:
+            conn.close()
+            raise
+        return conn
 
     def saved(self) -> set[str]:
         rows = self._conn.execute(
@@ -81,7 +106,10 @@ class FetchedRecord:
         self._conn.execute("COMMIT")
 
     def close(self) -> None:
-        self._conn.close()
+        try:
+            self._conn.close()
+        finally:
+            os.close(self._lock_fd)  # releases the lock
 
     def __enter__(self) -> FetchedRecord:
         return self
