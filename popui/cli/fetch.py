@@ -198,8 +198,11 @@ def summary(result: Download, shown: str, *, delete: bool = False,
     if result.stopped:
         left = result.wanted - count - len(result.refused)
         why = "interrupted" if result.interrupted and not result.failure else "stopped"
-        line += (f"; {why} with {left} still to fetch (what was saved is recorded: "
-                 "run popui fetch again to finish)")
+        if left:
+            line += (f"; {why} with {left} still to fetch (what was saved is recorded: "
+                     "run popui fetch again to finish)")
+        else:
+            line += f"; {why} at the end"
         if delete and not result.quit_confirmed:
             line += "; nothing was deleted on the server"
         return line

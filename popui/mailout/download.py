@@ -9,6 +9,7 @@ wrong, are exactly the messages saved in this run deleted (DELE, then QUIT).
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -159,15 +160,15 @@ def download(
         client.close()
         return result
     result.listed = len(items)
-    if items:  # an empty listing (maybe a glitch) forgets nothing
-        record.prune(item.identity for item in items)
-    known = set() if save_all else record.saved()
-    todo = [item for item in items if item.identity not in known]
-    result.already, result.wanted = len(items) - len(todo), len(todo)
-    progress = Progress(len(todo), sum(item.size for item in todo))
     report = on_progress or (lambda _: None)
-    by_number = {item.number: item for item in todo}
     try:
+        if items:  # an empty listing (maybe a glitch) forgets nothing
+            record.prune(item.identity for item in items)
+        known = set() if save_all else record.saved()
+        todo = [item for item in items if item.identity not in known]
+        result.already, result.wanted = len(items) - len(todo), len(todo)
+        progress = Progress(len(todo), sum(item.size for item in todo))
+        by_number = {item.number: item for item in todo}
         report(progress)
         stream = client.retrieve_stream([(item.number, item.size) for item in todo])
         for number, pieces in stream:
@@ -185,6 +186,8 @@ def download(
             report(progress)
     except (WriteError, Pop3Error, OSError) as exc:
         result.failure = str(exc)
+    except sqlite3.Error as exc:
+        result.failure = f"Cannot update the record of saved messages {record.path}: {exc}."
     except KeyboardInterrupt:
         result.interrupted = True
     if result.stopped:
