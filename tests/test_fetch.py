@@ -19,12 +19,14 @@ from typing import Any
 
 import pytest
 from fault_server import PASSWORD, USER, fault_server
+from fault_server import make_message as make_fault_message
 from maildir import as_bytes, make_message
 from memory_keyring import MemoryKeyring, using_keyring
 from relay import Relay
 
 import popui.__main__ as entry
 from popui.cli.fetch import ProgressBar
+from popui.cli.parser import build_command_parser
 from popui.mailout import maildir as maildir_writer
 from popui.mailout import mbox as mbox_writer
 from popui.mailout.download import Progress
@@ -501,3 +503,31 @@ def test_two_runs_at_once_for_the_same_destination_do_not_both_save(
         assert fetch(mailbox, "--to", str(tmp_path / "other.mbox")) == 0  # another destination
     assert fetch(mailbox, "--to", str(dest)) == 0
     assert len(local_mbox(dest)) == 2
+
+
+def test_a_server_without_capa_is_fetched_without_pipelining(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("POPUI_TEST_SECRET", PASSWORD)
+    messages = [(f"u{n}", make_fault_message(n)) for n in range(5)]
+    with fault_server("no-capa", messages) as server:
+        argv = ["fetch", "--host", server.host, "--port", str(server.port), "--user", USER,
+                "--security", "none", "--password-command", SECRET_COMMAND,
+                "--to", str(tmp_path / "box.mbox"), "--delete"]
+        assert entry.main(argv) == 0
+        assert summary(capsys).endswith(f"saved to {tmp_path}/box.mbox; 5 deleted on the server")
+        assert [line for _, line in server.commands if line.startswith("RETR")] == [
+            f"RETR {n}" for n in range(1, 6)]
+        assert sorted(server.deleted) == [f"u{n}" for n in range(5)]
+    assert local_mbox(tmp_path / "box.mbox") == {
+        f"<{n}@fault.example>": make_fault_message(n).replace(b"\r\n", b"\n") for n in range(5)}
+
+
+def test_readme_documents_every_fetch_option() -> None:
+    text = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = text.split("<!-- section: fetch -->", 1)[1].split("<!-- section:", 1)[0]
+    parser = build_command_parser()
+    fetch_parser = parser._subparsers._group_actions[0].choices["fetch"]  # type: ignore[union-attr]
+    for action in fetch_parser._actions:
+        for option in set(action.option_strings) - {"-h", "--help"}:
+            assert option in section, option
