@@ -25,6 +25,7 @@ from memory_keyring import MemoryKeyring, using_keyring
 from relay import Relay
 
 import popui.__main__ as entry
+from popui.cli import commands
 from popui.cli.fetch import ProgressBar
 from popui.cli.parser import build_command_parser
 from popui.mailout import maildir as maildir_writer
@@ -531,3 +532,28 @@ def test_readme_documents_every_fetch_option() -> None:
     for action in fetch_parser._actions:
         for option in set(action.option_strings) - {"-h", "--help"}:
             assert option in section, option
+
+
+def test_a_typed_password_is_asked_again_when_wrong(
+    mailbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    mailbox.fill(1)
+    typed = iter(["Wrong-Zebra-4242", mailbox.password])
+    prompts: list[str] = []
+
+    def ask_secret(prompt: str) -> str:
+        prompts.append(prompt)
+        return next(typed)
+
+    monkeypatch.setattr(commands, "ask_secret", ask_secret)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    server = mailbox.server
+    argv = ["fetch", "--host", server.host, "--port", str(server.port_plain), "--user",
+            mailbox.name, "--security", "none", "--to", str(tmp_path / "box/")]
+    assert entry.main(argv) == 0
+    out, err = capsys.readouterr()
+    assert len(prompts) == 2 and err.count("login failed") == 1
+    assert out.strip().startswith("1 new message (")
+    for secret in ("Wrong-Zebra-4242", mailbox.password):
+        assert secret not in out and secret not in err

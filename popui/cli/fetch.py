@@ -26,6 +26,8 @@ from popui.mail.sanitize import clean_line
 from popui.mailout import Destination, WriteError, guess_format, open_destination
 from popui.mailout.download import Download, Progress, download
 from popui.pop3.account import Account, Credentials
+from popui.pop3.client import Pop3Client
+from popui.pop3.errors import AuthFailed, Pop3Error
 from popui.pop3.protocol_log import ProtocolLog
 from popui.sizes import human_size
 from popui.store.fetched import Busy, FetchedRecord
@@ -70,49 +72,80 @@ def run_fetch(
     except WriteError as exc:
         _err(f"{exc} Nothing was fetched.")
         return 1
-    credentials = _credentials(account, secrets)
+    credentials, typed = _credentials(account, secrets)
     if credentials is None:
         return 2
     log = ProtocolLog(args.debug_level, path=Path(args.log_file).expanduser()
                       if args.log_file else None)
     try:
-        return _fetch(args, account, credentials, destination, log)
+        return _fetch(args, account, credentials, typed, destination, log)
     finally:
         log.close()
 
 
-def _credentials(account: Account, secrets: Secrets) -> Credentials | None:
+def _credentials(account: Account, secrets: Secrets) -> tuple[Credentials | None, bool]:
+    """The credentials and whether the password was typed (then a wrong one is asked again)."""
     try:
         if account.auth in OAUTH_METHODS:
             token = secrets.get_oauth_token()
             if token:
-                return Credentials(oauth_token=token)
+                return Credentials(oauth_token=token), False
             _err(f"account {account.name!r} logs in with {account.auth} but has no "
                  "oauth2_token_command.")
-            return None
+            return None, False
         password = secrets.get_password()
     except SecretError as exc:
         _err(str(exc))
+        return None, False
+    if password is not None:
+        return Credentials(password=password), False
+    if not sys.stdin.isatty():
+        _err(f"no password for {account.keyring_user}: set password_command for the "
+             "account, store it in the keyring (open the account in popui and tick "
+             "\"Remember\"), or run popui fetch on a terminal to type it.")
+        return None, False
+    typed = _ask_password(account)
+    return (Credentials(password=typed) if typed is not None else None), True
+
+
+def _ask_password(account: Account) -> str | None:
+    try:
+        return commands.ask_secret(f"Password for {account.user} at {account.host} (not shown): ")
+    except (EOFError, KeyboardInterrupt):
+        print()
         return None
-    if password is None:
-        if not sys.stdin.isatty():
-            _err(f"no password for {account.keyring_user}: set password_command for the "
-                 "account, store it in the keyring (open the account in popui and tick "
-                 "\"Remember\"), or run popui fetch on a terminal to type it.")
+
+
+def _log_in(account: Account, credentials: Credentials, typed: bool,
+            log: ProtocolLog) -> Pop3Client | None:
+    """A logged-in client, or ``None`` after saying why not. A typed password that the server
+    rejects is asked again (``LOGIN_ATTEMPTS`` times in all)."""
+    for attempt in range(1, commands.LOGIN_ATTEMPTS + 1):
+        try:
+            client = Pop3Client(account, log=log)
+        except (Pop3Error, OSError) as exc:
+            _err(f"cannot connect: {clean_line(str(exc))} Nothing was fetched.")
             return None
         try:
-            password = commands.ask_secret(
-                f"Password for {account.user} at {account.host} (not shown): ")
-        except (EOFError, KeyboardInterrupt):
-            print()
+            client.login(credentials)
+            return client
+        except (Pop3Error, OSError) as exc:
+            with contextlib.suppress(Exception):
+                client.quit()
+            if typed and isinstance(exc, AuthFailed) and attempt < commands.LOGIN_ATTEMPTS:
+                _err(f"login failed: {clean_line(str(exc))}")
+                password = _ask_password(account)
+                if password is None:
+                    return None
+                credentials = Credentials(password=password)
+                continue
+            _err(f"cannot log in: {clean_line(str(exc))} Nothing was fetched.")
             return None
-    return Credentials(password=password)
+    return None
 
 
-def _fetch(args: argparse.Namespace, account: Account, credentials: Credentials,
+def _fetch(args: argparse.Namespace, account: Account, credentials: Credentials, typed: bool,
            destination: Destination, log: ProtocolLog) -> int:
-    from popui.pop3.client import Pop3Client
-    from popui.pop3.errors import Pop3Error
 
     shown = shown_path(destination.path, destination.kind == "maildir")
     try:
@@ -126,17 +159,8 @@ def _fetch(args: argparse.Namespace, account: Account, credentials: Credentials,
              "Nothing was fetched.")
         return 1
     with record:
-        try:
-            client = Pop3Client(account, log=log)
-        except (Pop3Error, OSError) as exc:
-            _err(f"cannot connect: {clean_line(str(exc))} Nothing was fetched.")
-            return 1
-        try:
-            client.login(credentials)
-        except (Pop3Error, OSError) as exc:
-            with contextlib.suppress(Exception):
-                client.quit()
-            _err(f"cannot log in: {clean_line(str(exc))} Nothing was fetched.")
+        client = _log_in(account, credentials, typed, log)
+        if client is None:
             return 1
         bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
         try:
