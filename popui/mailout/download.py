@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from popui.mailout import Destination, WriteError
-from popui.pop3.client import Pop3Client, body_lines
+from popui.pop3.client import RETR_WINDOW, Pop3Client, body_lines
 from popui.pop3.errors import Pop3Error, ServerError
 from popui.pop3.identity import fingerprint, is_session_key, session_key
 from popui.store.fetched import FetchedRecord
@@ -139,6 +139,7 @@ def download(
     save_all: bool = False,
     delete: bool = False,
     on_progress: Callable[[Progress], None] | None = None,
+    window: int = RETR_WINDOW,
 ) -> Download:
     """Save every message not recorded for this account and destination (all with
     ``save_all``); then, with ``delete`` and only if nothing failed, DELE exactly those saved
@@ -170,7 +171,8 @@ def download(
         progress = Progress(len(todo), sum(item.size for item in todo))
         by_number = {item.number: item for item in todo}
         report(progress)
-        stream = client.retrieve_stream([(item.number, item.size) for item in todo])
+        stream = client.retrieve_stream([(item.number, item.size) for item in todo],
+                                        window=window)
         for number, pieces in stream:
             item = by_number[number]
             if isinstance(pieces, ServerError):
