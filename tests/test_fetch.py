@@ -269,6 +269,9 @@ def test_destinations_that_cannot_be_used_say_so_before_connecting(
     assert not_mbox.read_text() == "my notes\n"
     assert fetch(mailbox, "--to", f"{not_mbox}/inbox/") == 1
     assert "a part of the path is a file, not a folder" in capsys.readouterr().err
+    assert fetch(mailbox, "--to", f"{not_mbox}/") == 1
+    assert "notes.txt is a file, not a folder, so it cannot be a Maildir" in \
+        capsys.readouterr().err
     folder = tmp_path / "folder"
     folder.mkdir()
     assert fetch(mailbox, "--to", str(folder), "--format", "mbox") == 1

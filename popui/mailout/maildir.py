@@ -35,6 +35,8 @@ class Maildir:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        if path.exists() and not path.is_dir():
+            raise WriteError(f"{path} is a file, not a folder, so it cannot be a Maildir.")
         for folder in (path, path / "cur", path / "new", path / "tmp"):
             make_folder(folder)
         if not os.access(path / "tmp", os.W_OK) or not os.access(path / "new", os.W_OK):
