@@ -49,3 +49,4 @@ bench: test-deps dovecot
 	$(BIN)/python bench/headers.py
 	$(BIN)/python bench/message_list.py
 	$(BIN)/python bench/open_message.py
+	$(BIN)/python bench/fetch.py

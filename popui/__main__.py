@@ -100,10 +100,28 @@ def _path(value: str | None) -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+def run_fetch_command(args: argparse.Namespace) -> int:
+    """``popui fetch``: the account as for the app (same checks and sentences), then fetch."""
+    from popui.cli.fetch import run_fetch
+
+    config_path = _path(args.config) or locations.config_file()
+    settings = load_settings(config_path)
+    account, secrets = choose_account(args, settings, args.fetch_parser)
+    if account is None or secrets is None:
+        known = ", ".join(settings.accounts)
+        args.fetch_parser.error(
+            f"which account? name one (configured in {config_path}: {known})" if known else
+            f"no account in {config_path}: add one with `popui account add`, or give --host "
+            "and --user")
+        return 2  # not reached: error() exits with status 2
+    return run_fetch(args, account, secrets, config_path, configured=not args.host)
+
+
 def _main(argv: list[str]) -> int:
     parser = build_parser()
-    if command_for(argv, parser):
-        return run_command(build_command_parser().parse_args(argv))
+    if command := command_for(argv, parser):
+        args = build_command_parser().parse_args(argv)
+        return run_fetch_command(args) if command == "fetch" else run_command(args)
     args = parser.parse_args(argv)
     config_path = _path(args.config) or locations.config_file()
     settings = load_settings(config_path)

@@ -123,7 +123,7 @@ def account_from_fields(name: str, fields: Mapping[str, Any]) -> tuple[Account, 
 _ACCOUNT_KEYS = (
     "host", "port", "user", "security", "auth", "ca_file", "allow_plaintext_password",
     "password_command", "oauth2_token_command", "timeout", "keepalive", "preview_lines",
-    "max_message_size", "default",
+    "max_message_size", "fetch_to", "default",
 )
 _UI_KEYS = ("theme", "preview", "date_format", "keymap")
 _TOP_KEYS = ("accounts", "ui")
@@ -213,6 +213,14 @@ class _Validator:
                 raise self.error(table, "ca_file", f"no such home folder in {ca_file}") from None
             if not Path(ca_file).is_file():
                 raise self.error(table, "ca_file", f"no such file: {ca_file}")
+        fetch_to = get("fetch_to", _text, None)
+        if fetch_to is not None:
+            expanded = os.path.expanduser(fetch_to)  # keeps a trailing "/" (a Maildir)
+            if expanded.startswith("~"):  # "~someone/..." for a user that does not exist
+                raise self.error(table, "fetch_to", f"no such home folder in {fetch_to}")
+            fetch_to = expanded
+            if "\0" in fetch_to:
+                raise self.error(table, "fetch_to", "must not contain a NUL character")
         get("default", _boolean, False)
         account = Account(
             name=name,
@@ -229,6 +237,7 @@ class _Validator:
             max_message_size=get(
                 "max_message_size", _integer(minimum=1), Account.max_message_size,
             ),
+            fetch_to=fetch_to,
         )
         secrets = SecretSettings(
             password_command=get("password_command", _text, None),

@@ -15,6 +15,7 @@ from popui.config import (
     UiSettings,
     account_from_fields,
     load_settings,
+    parse_settings,
     remove_account,
     save_account,
     save_ui_choice,
@@ -310,3 +311,13 @@ def test_a_symlinked_file_is_updated_where_it_lives(tmp_path: Path) -> None:
     save_ui_choice(link, "theme", "one")
     assert link.is_symlink() and link.resolve() == real
     assert real.read_text() == '[ui]\ntheme = "one"\n\n# mine\n'
+
+
+def test_fetch_to_expands_the_home_folder_and_keeps_the_trailing_slash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HOME", "/home/someone")
+    settings = parse_settings('[accounts.a]\nhost = "h"\nuser = "u"\nfetch_to = "~/Mail/a/"\n')
+    assert settings.accounts["a"].fetch_to == "/home/someone/Mail/a/"
+    with pytest.raises(ConfigError, match="fetch_to: no such home folder in ~nobody-popui/x"):
+        parse_settings('[accounts.a]\nhost = "h"\nuser = "u"\nfetch_to = "~nobody-popui/x"\n')

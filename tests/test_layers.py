@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "popui"
 
 
 @pytest.mark.parametrize("module", [
-    "popui.pop3", "popui.mail", "popui.store", "popui.mailbox",
+    "popui.pop3", "popui.mail", "popui.store", "popui.mailbox", "popui.mailout",
     "popui.rows", "popui.config", "popui.credentials",
 ])
 def test_core_layers_do_not_import_textual(module: str) -> None:

@@ -1,8 +1,9 @@
-"""The command line: ``popui [options] [NAME]`` plus the ``account`` and ``locate`` commands.
+"""The command line: ``popui [options] [NAME]`` plus the ``account``, ``fetch`` and ``locate``
+commands.
 
 argparse cannot mix an optional positional (NAME) with sub-commands, so there are two parsers:
 ``command_for`` looks at the first positional word and picks one. An account literally named
-``account`` or ``locate`` is opened with ``popui --account NAME``.
+``account``, ``fetch`` or ``locate`` is opened with ``popui --account NAME``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from popui import __version__
 from popui.pop3.account import AUTH_CHOICES, SECURITY_CHOICES
 
-COMMANDS = ("account", "locate")
+COMMANDS = ("account", "fetch", "locate")
 LOCATIONS = ("config", "themes", "cache", "state")
 
 _DESCRIPTION = """\
@@ -39,6 +40,9 @@ commands:
   popui account forget NAME [--remove]
                         delete the account's password from the keyring; --remove also
                         deletes the account from the configuration file
+  popui fetch [NAME] [--to DEST] [--format maildir|mbox] [--all] [--delete]
+                        download new messages to a Maildir or an mbox (see
+                        `popui fetch --help`)
   popui locate config|themes|cache|state
                         print where popui keeps that file or folder
 
@@ -88,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         usage="%(prog)s [options] [NAME]\n"
               "       %(prog)s account add|list|forget ...\n"
+              "       %(prog)s fetch [NAME] --to DEST [--all] [--delete] ...\n"
               "       %(prog)s locate config|themes|cache|state",
     )
     parser.add_argument("name", nargs="?", metavar="NAME", help="account to open")
@@ -137,9 +142,72 @@ def build_command_parser() -> argparse.ArgumentParser:
     forget.add_argument("--remove", action="store_true",
                         help="also remove the account from the configuration file")
 
+    _add_fetch_parser(commands)
+
     locate = commands.add_parser("locate", help="print where popui keeps its files")
     locate.add_argument("what", choices=LOCATIONS)
     return parser
+
+
+_FETCH_DESCRIPTION = """\
+Download the messages of an account that were not saved to DEST before, each exactly once, as
+the server sent them (dot-unstuffed, LF line endings).
+
+DEST is a Maildir when it is an existing folder or ends in "/" (cur/ new/ tmp/ are created;
+each message is written to tmp/, fsynced, then renamed into new/), and an mbox otherwise
+(mboxrd "From " quoting, locked with fcntl and a DEST.lock dot-lock, appended, fsynced).
+--format overrides the guess. Without --to, the account's fetch_to setting is used.
+
+popui records, per account and destination, the UIDL of every message as soon as its copy is
+fsynced (in `popui locate state`): a second run saves nothing new, and a run cut short (Ctrl+C,
+a dropped connection, a full disk) finishes without duplicates when run again. Servers
+without unique UIDLs: messages are recognised by size and header block instead (a note says
+so). A message is never deleted on the server unless it is safely on disk."""
+
+_FETCH_EPILOG = """\
+examples:
+  popui fetch --to ~/Mail/inbox/          new mail of the default account to a Maildir
+  popui fetch work --to ~/mail/work.mbox  the account "work" to an mbox
+  popui fetch work --delete               to work's fetch_to, then delete what was saved
+
+output: a progress bar (messages, bytes, rate, time left) when stderr is a terminal, and one
+summary line at the end, e.g. "30 new messages (1.2 MB) saved to ~/Mail/inbox/; 120 already
+there". Exit status: 0 all saved, 1 stopped on a failure (what was saved stays saved and
+recorded, nothing is deleted), 2 usage or configuration error, 130 interrupted (Ctrl+C)."""
+
+
+def _add_fetch_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    fetch = commands.add_parser(
+        "fetch", help="download new messages to a Maildir or an mbox",
+        description=_FETCH_DESCRIPTION, epilog=_FETCH_EPILOG, allow_abbrev=False,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        usage="%(prog)s [NAME] [--host H --port P --user U --security S ...] --to DEST\n"
+              "       [--format maildir|mbox] [--all] [--delete]",
+    )
+    _add_config_option(fetch, argparse.SUPPRESS)
+    fetch.add_argument("name", nargs="?", metavar="NAME",
+                       help="account to fetch (default: the default account)")
+    fetch.add_argument("--account", metavar="NAME", dest="account_name",
+                       help="account to fetch (for names like 'account' or 'fetch')")
+    fetch.add_argument("--to", metavar="DEST",
+                       help="Maildir (a folder, or a path ending in /) or mbox file to save to "
+                       "(default: the account's fetch_to)")
+    fetch.add_argument("--format", choices=("maildir", "mbox"),
+                       help="write DEST as this format instead of guessing it from the path")
+    fetch.add_argument("--all", action="store_true",
+                       help="save every message, even those saved to DEST before")
+    fetch.add_argument("--delete", action="store_true",
+                       help="at the end, delete on the server exactly the messages this run "
+                       "saved and fsynced (DELE, QUIT), and report what the server "
+                       "acknowledged")
+    fetch.add_argument("--log-file", metavar="F",
+                       help="append the protocol log to F (passwords are always redacted)")
+    fetch.add_argument("--debug-level", metavar="0|1|2", type=int, choices=(0, 1, 2), default=0,
+                       help="protocol log detail: 0 none, 1 commands and replies, "
+                       "2 everything (default 0)")
+    _add_connection_options(fetch.add_argument_group(
+        "ad-hoc account (no configuration file needed; --host and --user are required)"))
+    fetch.set_defaults(fetch_parser=fetch)
 
 
 def command_for(argv: Sequence[str], parser: argparse.ArgumentParser) -> str | None:

@@ -33,6 +33,8 @@ class Account:
     preview_lines: int = 20
     #: parsing a message peaks at about 9x its size (the stdlib MIME parser): 64 MB -> ~0.6 GB
     max_message_size: int = 64 * 1024 * 1024
+    #: where ``popui fetch`` saves mail by default: a Maildir (ending in ``/``) or an mbox
+    fetch_to: str | None = None
 
     @property
     def effective_port(self) -> int:

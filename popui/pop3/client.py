@@ -38,6 +38,8 @@ CRLF = b"\r\n"
 _TIMESTAMP = re.compile(rb"<[^<>@\s]*@[^<>\s]*>")
 #: most commands kept in flight when pipelining (RFC 2449 leaves the window to the client)
 DEFAULT_WINDOW = 1000
+#: RETRs kept in flight by ``retrieve_stream``: enough to hide the round trip between messages
+RETR_WINDOW = 16
 SASL_METHODS = ("scram-sha-256", "cram-md5", "plain", "login", "xoauth2", "oauthbearer")
 Progress = Callable[[int], None]
 
@@ -378,6 +380,47 @@ class Pop3Client(poplib.POP3):
         self._putcmd(f"RETR {number}")
         self._getresp()
         return self._read_body(size_hint, progress)
+
+    def retrieve_stream(
+        self, messages: Sequence[tuple[int, int]], *, window: int = RETR_WINDOW,
+    ) -> Iterator[tuple[int, Iterator[bytes] | ServerError]]:
+        """RETR each ``(number, size)`` in turn, yielding ``(number, pieces)`` where ``pieces``
+        iterates the message, un-stuffed, in pieces of whole lines; or ``(number, error)`` for
+        a ``-ERR``. Read each message's pieces to the end before asking for the next.
+
+        With PIPELINING, up to ``window`` RETRs are in flight; memory stays bounded however
+        big the messages are (TCP flow control holds the server back while a piece is written).
+        """
+        window = max(1, window if self.capabilities.pipelining else 1)
+        sent = 0
+        for index, (number, size) in enumerate(messages):
+            if sent < len(messages) and sent - index <= window // 2:
+                batch = messages[sent : min(len(messages), index + window)]
+                for queued, _ in batch:
+                    self.log.command(f"RETR {queued}")
+                self._putline(CRLF.join(f"RETR {queued}".encode() for queued, _ in batch))
+                sent += len(batch)
+            try:
+                self._getresp()
+            except ServerError as exc:
+                yield number, exc
+                continue
+            body = self._iter_body(size)
+            yield number, body
+            for _ in body:  # the caller stopped early: skip the rest, keep in sync
+                pass
+
+    def _iter_body(self, size_hint: int) -> Iterator[bytes]:
+        first = True
+        for piece in self.file.iter_block(self._deadline(size_hint), self.max_response):
+            if first and piece.startswith(b".."):
+                piece = piece[1:]
+            first = False
+            piece = piece.replace(b"\n..", b"\n.")
+            if self.log.level >= 2:
+                for line in body_lines(piece):
+                    self.log.data(line.decode("utf-8", "replace"))
+            yield piece
 
     def pipeline(
         self, commands: Sequence[str], *, multiline: bool, window: int = DEFAULT_WINDOW,

@@ -10,7 +10,7 @@ import os
 import socket
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from popui.pop3.account import Account
 from popui.pop3.errors import ConnectionLost, MessageTooLarge, ResponseTimeout, TlsError
@@ -118,6 +118,38 @@ class LineReader:
             if progress is not None and len(buf) - start >= next_report:
                 progress(len(buf) - start)
                 next_report = len(buf) - start + 65536
+            self._fill(deadline)
+
+    def iter_block(self, deadline: float | None, line_limit: int,
+                   piece: int = _CHUNK) -> Iterator[bytes]:
+        """The body of a multi-line response in pieces of whole lines (still dot-stuffed),
+        without its ``.`` line. Memory stays near ``piece`` plus one receive, whatever the
+        size of the body; only a single line longer than ``line_limit`` is refused."""
+        while True:
+            buf, start = self._buf, self._pos
+            if buf.startswith(b".\r\n", start) or buf.startswith(b".\n", start):
+                self._pos = start + (3 if buf[start + 1] == 13 else 2)
+                return
+            i = buf.find(b"\n.", start)
+            while i >= 0:
+                after = buf[i + 2 : i + 4]
+                if after[:1] == b"\n" or after == b"\r\n":
+                    self._pos = i + 2 + len(after if after == b"\r\n" else b"\n")
+                    yield bytes(buf[start : i + 1])
+                    return
+                if len(after) < 2 and after != b".":
+                    break  # the rest of this line has not arrived yet
+                i = buf.find(b"\n.", i + 1)
+            end = buf.rfind(b"\n", start)  # lines up to here are complete, none is the end
+            if end >= 0 and end + 1 - start >= piece:
+                self._pos = end + 1
+                yield bytes(buf[start : end + 1])
+                continue
+            if len(buf) - (end + 1 if end >= start else start) > line_limit:
+                raise MessageTooLarge(
+                    f"The server sent a line longer than {line_limit} bytes; the connection "
+                    "was dropped to protect memory."
+                )
             self._fill(deadline)
 
     def _fill(self, deadline: float | None) -> None:
