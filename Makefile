@@ -36,7 +36,7 @@ demo: venv
 
 test: test-deps dovecot
 	$(BIN)/ruff check popui tests bench
-	$(BIN)/mypy --strict popui/pop3 popui/store
+	$(BIN)/mypy --strict popui/pop3 popui/store popui/patterns popui/threads.py
 	$(BIN)/python -m pytest -q
 
 lint: test-deps
@@ -49,3 +49,4 @@ bench: test-deps dovecot
 	$(BIN)/python bench/headers.py
 	$(BIN)/python bench/message_list.py
 	$(BIN)/python bench/open_message.py
+	$(BIN)/python bench/patterns.py
