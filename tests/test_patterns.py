@@ -535,3 +535,20 @@ def test_regular_expressions_with_capitals_ignore_case_too() -> None:
     assert shown(r"~s ^[A-Z]{2}\b") == ["bob", "nodate"]  # "Re", "no"
     assert shown("~s INV[O]ICE") == ["alice"]
     assert shown(r"~f \Aalice") == ["alice"]
+
+
+def test_the_readme_examples_parse_and_its_error_is_the_real_one() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section: patterns -->", 1)[1].split("<!-- section:", 1)[0]
+    table = section.split("Examples:", 1)[1].split("\n\n", 2)[1]
+    examples = re.findall(r"^\| `(.+?)` \| [^|]+ \|$", table, re.MULTILINE)
+    assert len(examples) == 6
+    for example in examples:
+        compile_pattern(example.replace("\\|", "|"), now=NOW)
+    message = re.search(r"^\(`(.+?)`\), and the previous", section, re.MULTILINE)
+    assert message is not None
+    with pytest.raises(PatternError) as info:
+        compile_pattern("~d 31/02/2023", now=NOW)
+    assert str(info.value) == message.group(1)
