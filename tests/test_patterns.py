@@ -528,6 +528,12 @@ def test_any_text_compiles_or_gives_a_positioned_error(text: str) -> None:
 def test_the_deepest_pattern_allowed_compiles() -> None:
     deep = "(" * 50 + "!" * 50 + "~D" + ")" * 50
     assert compile_pattern(deep, now=NOW).filter(ROWS).rows == [BOB]
+    nested_and = "(~A " * 100 + "~D" + ")" * 100
+    assert compile_pattern(nested_and, now=NOW).filter(ROWS).rows == [BOB]
+    nested_not = "!(~A " * 50 + "~D" + ")" * 50  # fifty "not"s around ~D
+    assert compile_pattern(nested_not, now=NOW).filter(ROWS).rows == [BOB]
+    wide = " | ".join(["~s nothing-here ~f nobody"] * 2000 + ["~D"])
+    assert compile_pattern(wide, now=NOW).filter(ROWS).rows == [BOB]
 
 
 def test_regular_expressions_with_capitals_ignore_case_too() -> None:
