@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pattern_rows import FakeRow
 
-from popui.patterns import FilterHistory, PatternError, compile_pattern, is_regex
+from popui.patterns import FilterHistory, FilterResult, PatternError, compile_pattern, is_regex
 
 NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC)
 
@@ -228,6 +228,10 @@ def test_body_search_counts_the_rows_it_could_not_search() -> None:
     assert result.rows == [CAROL]
     assert (result.total, result.unsearched) == (4, 2)  # bob and nodate have no body here
     assert pattern.uses_body
+    assert result.counts() == "1 of 4; 2 messages not searched (no body text here)"
+    many = FilterResult(rows=[ALICE] * 1200, total=100_000, unsearched=1)
+    assert many.counts() == "1,200 of 100,000; 1 message not searched (no body text here)"
+    assert compile_pattern("~D", now=NOW).filter(ROWS).counts() == "1 of 4"
 
 
 def test_unsearched_counts_only_rows_whose_body_was_needed() -> None:
@@ -320,7 +324,7 @@ def test_history_keeps_one_copy_newest_last_and_a_limit() -> None:
     history = FilterHistory(limit=3)
     for text in ["a", "b", "a", " ", "c", "d"]:
         history.add(text)
-    assert history.entries == ("b", "c", "d") if False else ("a", "c", "d")
+    assert history.entries == ("a", "c", "d")
     history.add("c")
     assert history.entries == ("a", "d", "c")
     assert FilterHistory().previous("x") is None

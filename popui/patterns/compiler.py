@@ -61,6 +61,14 @@ class FilterResult(Generic[R]):
     total: int
     unsearched: int = 0
 
+    def counts(self) -> str:
+        """For the status bar: ``12 of 340``, and the bodies ``~b`` could not search."""
+        text = f"{len(self.rows):,} of {self.total:,}"
+        if self.unsearched:
+            noun = "message" if self.unsearched == 1 else "messages"
+            text += f"; {self.unsearched:,} {noun} not searched (no body text here)"
+        return text
+
 
 class _Compiler:
     """Writes the node tree as one Python expression and evaluates it to a function.
