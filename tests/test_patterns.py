@@ -160,7 +160,9 @@ def test_operator_table(pattern: str, expected: list[str]) -> None:
     [
         ("~", 0, "~ needs a letter"),
         ("~ s foo", 0, "~ needs a letter"),
-        ("~q foo", 0, "~q is not a pattern popui knows"),
+        ("~q foo", 0, "~q is not a pattern popui knows; popui knows ~A ~b"),
+        ("~U", 0, "~U is not a pattern popui knows; for unread messages use ~N"),
+        ("~F", 0, "POP3 keeps no flags; ~T finds tagged messages"),
         ("~s", 0, "~s needs an expression after it, e.g. ~s invoice"),
         ("~f  ", 0, "~f needs an expression"),
         ("(~s)", 1, "~s needs an expression"),

@@ -41,6 +41,13 @@ _EXAMPLES = {
     "C": "~C team", "i": "~i abc@example.com", "b": "~b 'order number'",
     "z": "~z >10K", "d": "~d <3d",
 }
+#: mutt patterns POP3 has nothing for, and what to use instead.
+_HINTS = {
+    "U": "for unread messages use ~N (never opened here)",
+    "O": "for unread messages use ~N (never opened here)",
+    "R": "for read messages use !~N (opened here)",
+    "F": "POP3 keeps no flags; ~T finds tagged messages",
+}
 _MAX_DEPTH = 100
 #: How regular expressions are compiled: case-insensitive, ``^``/``$`` at line ends (bodies).
 FLAGS_RE = re.IGNORECASE | re.MULTILINE
@@ -189,8 +196,8 @@ class _Parser:
                 raise self.error(
                     f"~{letter}: {exc.problem}", expr_start + exc.offset, self.pos
                 ) from None
-        raise self.error(f"~{letter} is not a pattern popui knows; it knows {_KNOWN}", start,
-                         start + 2)
+        hint = _HINTS.get(letter, f"popui knows {_KNOWN}")
+        raise self.error(f"~{letter} is not a pattern popui knows; {hint}", start, start + 2)
 
     def literal(self) -> Node:
         """``=s text``: always a plain substring, never a regular expression (as mutt)."""
