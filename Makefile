@@ -50,3 +50,4 @@ bench: test-deps dovecot
 	$(BIN)/python bench/message_list.py
 	$(BIN)/python bench/open_message.py
 	$(BIN)/python bench/fetch.py
+	$(BIN)/python bench/patterns.py

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from popui.patterns import PatternError, compile_pattern
 from popui.pop3.account import AUTH_CHOICES, SECURITY_CHOICES, Account
 
 PREVIEW_CHOICES: tuple[str, ...] = ("right", "bottom", "off")
@@ -63,6 +64,9 @@ class UiSettings:
     preview: Preview = "right"
     date_format: str | None = None
     keymap: dict[str, str] = field(default_factory=dict)
+    filters: dict[str, str] = field(default_factory=dict)
+    """Named filters (``[ui.filters] big = "~z >5M"``): name to pattern text, each checked to
+    parse when the file is read; compile them when used, so ``~d <3d`` counts from then."""
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,7 @@ _ACCOUNT_KEYS = (
     "password_command", "oauth2_token_command", "timeout", "keepalive", "preview_lines",
     "max_message_size", "fetch_to", "default",
 )
-_UI_KEYS = ("theme", "preview", "date_format", "keymap")
+_UI_KEYS = ("theme", "preview", "date_format", "keymap", "filters")
 _TOP_KEYS = ("accounts", "ui")
 
 
@@ -194,7 +198,28 @@ class _Validator:
             preview=get("preview", _one_of(PREVIEW_CHOICES), UiSettings.preview),
             date_format=get("date_format", _text, None),
             keymap=dict(keymap),
+            filters=self.filters(self.table(table, "filters", data.get("filters", {}))),
         )
+
+    def filters(self, data: dict[str, Any]) -> dict[str, str]:
+        table = ("ui", "filters")
+        for name, pattern in data.items():
+            if not name.strip() or any(ord(c) < 32 or ord(c) == 127 for c in name):
+                raise self.error(table, name, "filter names must be printable and not empty")
+            if not isinstance(pattern, str) or not pattern.strip():
+                raise self.error(
+                    table, name,
+                    f'must be a pattern in quotes, e.g. "~z >5M", not {_kind(pattern)}',
+                )
+            try:
+                compile_pattern(pattern)
+            except PatternError as exc:
+                raise self.error(
+                    table, name,
+                    f"{_quote(pattern)} is not a valid pattern: {exc.problem} "
+                    f"(at character {exc.position + 1})",
+                ) from None
+        return dict(data)
 
     def account(self, name: str, data: dict[str, Any]) -> tuple[Account, SecretSettings]:
         table = ("accounts", name)
@@ -554,7 +579,7 @@ def remove_account(path: Path, account_name: str) -> Settings:
 
 def save_ui_choice(path: Path, key: str, value: FieldValue) -> Settings:
     """Set ``key = value`` in ``[ui]`` (e.g. the theme picked in the app), keeping the rest."""
-    if key not in _UI_KEYS or key == "keymap":
+    if key not in _UI_KEYS or key in ("keymap", "filters"):
         raise ValueError(f"not a [ui] setting: {key}")
     line = f"{key} = {_toml_value(value)}"
     lines = _read_lines(path)

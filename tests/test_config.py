@@ -32,6 +32,10 @@ date_format = "%d.%m.%Y %H:%M"
 delete = "d,delete"
 "app.quit" = "q"
 
+[ui.filters]
+big = "~z >5M"
+"this week" = "~d <1w !~D"
+
 [accounts.work]
 host = "pop.example.com"
 port = 1995
@@ -78,6 +82,7 @@ def test_full_example_is_read_into_typed_settings(tmp_path: Path) -> None:
     assert settings.ui == UiSettings(
         theme="popui-light", preview="bottom", date_format="%d.%m.%Y %H:%M",
         keymap={"delete": "d,delete", "app.quit": "q"},
+        filters={"big": "~z >5M", "this week": "~d <1w !~D"},
     )
     work = settings.accounts["work"]
     assert (work.host, work.effective_port) == ("pop.example.com", 1995)
@@ -321,3 +326,22 @@ def test_fetch_to_expands_the_home_folder_and_keeps_the_trailing_slash(
     assert settings.accounts["a"].fetch_to == "/home/someone/Mail/a/"
     with pytest.raises(ConfigError, match="fetch_to: no such home folder in ~nobody-popui/x"):
         parse_settings('[accounts.a]\nhost = "h"\nuser = "u"\nfetch_to = "~nobody-popui/x"\n')
+
+
+def test_a_named_filter_that_does_not_parse_says_where(tmp_path: Path) -> None:
+    err = error_for(tmp_path, '[ui]\ntheme = "x"\n\n[ui.filters]\nok = "~A"\nbig = "~z >5X"\n')
+    assert (err.line, err.key) == (6, "ui.filters.big")
+    assert '"~z >5X" is not a valid pattern: ~z:' in str(err)
+    assert "(at character 4)" in str(err)
+    err = error_for(tmp_path, '[ui.filters]\nbig = 5\n')
+    assert (err.line, err.key) == (2, "ui.filters.big")
+    assert 'must be a pattern in quotes, e.g. "~z >5M", not the number 5' in str(err)
+    err = error_for(tmp_path, '[ui.filters]\nblank = "  "\n')
+    assert err.key == "ui.filters.blank"
+    err = error_for(tmp_path, '[ui]\nfilters = "~z >5M"\n')
+    assert err.key == "ui.filters" and "must be a table" in str(err)
+
+
+def test_named_filters_cannot_be_saved_as_a_ui_choice(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        save_ui_choice(tmp_path / "config.toml", "filters", "x")
