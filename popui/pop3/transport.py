@@ -6,6 +6,7 @@ this reader accepts lines of any length up to a memory cap and enforces a deadli
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 import ssl
@@ -37,8 +38,15 @@ def describe_tls_error(exc: BaseException, host: str) -> str:
         trust = ("If you trust this server, set ca_file to its CA certificate in the account's "
                  "configuration.")
         if any(w in reason.lower() for w in ("hostname", "mismatch", "doesn't match")):
-            why = f"the certificate is not valid for the name {host!r}"
-            trust = "Use a host name the certificate names, or ask the server's administrator."
+            if _is_ip_address(host):
+                # OpenSSL matches an IP address only against IP subjectAltNames, never the CN
+                why = f"the certificate is not valid for the IP address {host!r}"
+                trust = ("To be valid for an IP address a certificate must list it as an IP "
+                         "subjectAltName (a common name of that address is not enough): ask the "
+                         "server's administrator, or use a host name the certificate names.")
+            else:
+                why = f"the certificate is not valid for the name {host!r}"
+                trust = "Use a host name the certificate names, or ask the server's administrator."
         elif "expired" in reason.lower():
             why = "the server's certificate has expired"
             trust = "The server's administrator must renew it."
@@ -48,6 +56,14 @@ def describe_tls_error(exc: BaseException, host: str) -> str:
             why = reason
         return f"Refusing the connection to {host}: {why}. {trust}"
     return f"The TLS handshake with {host} failed: {exc}"
+
+
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def wrap_tls(sock: socket.socket, context: ssl.SSLContext, host: str) -> ssl.SSLSocket:
