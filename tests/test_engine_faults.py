@@ -7,6 +7,8 @@ bounded time and memory, recovery by reconnecting, and no mark lost.
 | TOP ignores line count    | preview flagged, list rows still get only the header block        |
 | no UIDL                   | session-only mode with a warning; commit still exact              |
 | no CAPA                   | logs in with USER/PASS; TOP and UIDL still tried                   |
+| Courier's UTF8 (RFC 6856) | UTF8 sent before login: real headers, not a notice; RETR complete  |
+|                           | even when it sends more than LIST said                            |
 | duplicate UIDLs           | made unique for the session; a mark covers one message only       |
 | UIDL changes per session  | after a reconnect the old marks are reported vanished, not applied |
 | [IN-USE]                  | LoginFailed, not a wrong password; says another client has it      |
@@ -24,11 +26,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from engine_support import Recorder
-from fault_server import PASSWORD, USER, FaultServer, default_messages, fault_server
+from fault_server import (
+    COURIER_NOTICE,
+    PASSWORD,
+    USER,
+    CourierUtf8,
+    FaultServer,
+    default_messages,
+    fault_server,
+)
 
+from popui.demo.server import Session
 from popui.pop3 import events as ev
 from popui.pop3.account import Account, Credentials
+from popui.pop3.client import Pop3Client
 from popui.pop3.requests import Commit, FetchHeaders, Preview, Retrieve
 from popui.pop3.session import Pop3Session
 
@@ -67,6 +80,82 @@ def test_top_ignoring_line_count_is_flagged_and_headers_stay_headers() -> None:
         session.submit(FetchHeaders((listing.messages[0].uid,)))
         (_, header), = rec.wait(ev.HeadersFetched).headers
         assert header.startswith(b"From:") and b"body line" not in header
+
+
+UTF8_MESSAGE = ("Subject: Grüße aus Köln\r\nFrom: Jörg <j@example.de>\r\n"
+                "Date: Mon, 2 Mar 2026 10:00:00 +0000\r\n\r\n"
+                + "".join(f"Zeile {i} mit Umlauten: äöü\r\n" for i in range(200))).encode()
+
+
+def courier_messages() -> list[tuple[str, bytes]]:
+    return [("uid-ascii", default_messages(1)[0][1]), ("uid-utf8", UTF8_MESSAGE)]
+
+
+def test_courier_gets_utf8_before_login_so_headers_and_bodies_are_the_real_ones() -> None:
+    with fault_server("courier-utf8", courier_messages()) as server:
+        server.list_shortfall = 730  # LIST understates, as Courier's did by 730 octets
+        with session_on(server) as (session, rec):
+            listing = rec.wait(ev.Listing)
+            utf8 = listing.messages[1]
+            assert utf8.size == len(UTF8_MESSAGE) - 730
+            session.submit(FetchHeaders(tuple(m.uid for m in listing.messages)))
+            headers = dict(rec.wait(ev.HeadersFetched, lambda e: e.done == 2).headers)
+            assert "Grüße aus Köln".encode() in headers[utf8.uid]
+            session.submit(Retrieve(utf8.uid))
+            assert rec.wait(ev.MessageRetrieved).data == UTF8_MESSAGE  # all of it
+    verbs = server.verbs()
+    assert verbs.index("UTF8") < verbs.index("USER")  # RFC 6856: in the AUTHORIZATION state
+    assert verbs.count("UTF8") == 1
+
+
+def test_without_utf8_the_whole_courier_notice_arrives_though_list_said_less() -> None:
+    """A server that never offers UTF8 but wraps anyway (here: UTF8 refused) still delivers
+    every octet RETR sends, more than LIST announced."""
+
+    class Refusing(CourierUtf8):
+        def dispatch(self, session: Session, line: str) -> None:
+            if line.strip().upper() == "UTF8":
+                self.commands.append((session.id, "UTF8"))
+                self.err(session, "not now")
+                return
+            super().dispatch(session, line)
+
+    server = Refusing(courier_messages())
+    server.start()
+    try:
+        with session_on(server) as (session, rec):
+            listing = rec.wait(ev.Listing)
+            session.submit(Retrieve(listing.messages[1].uid))
+            data = rec.wait(ev.MessageRetrieved).data
+        assert data.startswith(COURIER_NOTICE) and UTF8_MESSAGE in data
+        assert len(data) > listing.messages[1].size
+        assert server.verbs().count("UTF8") == 2  # before login, and once more after it
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_the_client_records_utf8_mode(when: str) -> None:
+    class AfterLoginOnly(CourierUtf8):
+        def capabilities(self, session: Session) -> list[str]:
+            caps = super().capabilities(session)
+            return caps if session.state == "TRANSACTION" else caps[:-1]
+
+    server = (CourierUtf8 if when == "before" else AfterLoginOnly)(courier_messages())
+    server.start()
+    try:
+        client = Pop3Client(Account(name="c", host=server.host, port=server.port,
+                                    security="none", user=USER, auth="user"))
+        client.login(Credentials(password=PASSWORD))
+        negotiated = client.negotiated
+        assert negotiated.utf8 and client.retr_bytes(2) == UTF8_MESSAGE
+        assert negotiated.before_login.utf8 is (when == "before")
+        assert negotiated.after_login.utf8
+        client.quit()
+        login_at = server.verbs().index("USER")
+        assert (server.verbs().index("UTF8") < login_at) is (when == "before")
+    finally:
+        server.stop()
 
 
 def test_no_uidl_is_session_only_and_commit_stays_exact() -> None:

@@ -30,7 +30,7 @@ from popui.pop3.errors import (
     ServerError,
     error_from_response,
 )
-from popui.pop3.models import Capabilities, MessageInfo
+from popui.pop3.models import Capabilities, MessageInfo, Negotiated
 from popui.pop3.protocol_log import ProtocolLog
 from popui.pop3.transport import LineReader, make_ssl_context, wrap_tls
 
@@ -66,6 +66,9 @@ class Pop3Client(poplib.POP3):
         self._tls_established = False
         self._context = ssl_context
         self.capabilities = Capabilities()
+        self.capabilities_before_login = Capabilities()
+        self.capabilities_before_stls: Capabilities | None = None
+        self.utf8_mode = False  # RFC 6856 UTF-8 mode is in effect
         self.auth_method = ""
         try:
             sock = socket.create_connection((self.host, self.port), self.timeout)
@@ -88,8 +91,10 @@ class Pop3Client(poplib.POP3):
                         f"{self.host} does not offer STLS, and this account requires it: "
                         "refusing to log in without encryption."
                     )
+                self.capabilities_before_stls = self.capabilities
                 self.stls()
                 self.capabilities = self.fetch_capabilities()
+            self.capabilities_before_login = self.capabilities
         except BaseException:
             self.close()
             raise
@@ -208,6 +213,8 @@ class Pop3Client(poplib.POP3):
                 raise SecretRejected("The password or token contains a line break; not sent.")
         chosen = self._choose_method(credentials, method or self.account.auth)
         self._check_plaintext_policy(chosen)
+        if self.capabilities.utf8:
+            self._enable_utf8()  # RFC 6856: in the AUTHORIZATION state
         user = self.account.user
         try:
             if chosen == "user":
@@ -233,7 +240,26 @@ class Pop3Client(poplib.POP3):
         self.auth_method = chosen
         self.log.note(f"logged in as {user} with {chosen.upper()}")
         self.capabilities = self.fetch_capabilities()
+        if self.capabilities.utf8 and not self.utf8_mode:
+            self._enable_utf8()  # announced only now, or refused before: Courier takes it here
         return chosen
+
+    def _enable_utf8(self) -> None:
+        """``UTF8`` (RFC 6856). Without it a server such as Courier replaces every message with
+        raw UTF-8 headers by a notice ("Cannot display Unicode content")."""
+        try:
+            self.utf8()  # poplib sends UTF8
+        except ServerError as exc:
+            self.log.note(f"the server refused UTF8 ({exc.server_text or 'no reason given'})")
+            return
+        self.utf8_mode = True
+        self.log.note("UTF-8 mode (RFC 6856) in effect")
+
+    @property
+    def negotiated(self) -> Negotiated:
+        """The capabilities before and after login, and the modes in effect."""
+        return Negotiated(self.capabilities_before_login, self.capabilities,
+                          self.capabilities_before_stls, self.utf8_mode)
 
     def _choose_method(self, credentials: Credentials, method: str) -> str:
         caps = self.capabilities
