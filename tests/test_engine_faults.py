@@ -42,6 +42,7 @@ from popui.demo.server import Session
 from popui.pop3 import events as ev
 from popui.pop3.account import Account, Credentials
 from popui.pop3.client import Pop3Client
+from popui.pop3.errors import TopCutOff
 from popui.pop3.requests import Commit, FetchHeaders, Preview, Retrieve
 from popui.pop3.session import Pop3Session
 
@@ -156,6 +157,63 @@ def test_the_client_records_utf8_mode(when: str) -> None:
         assert (server.verbs().index("UTF8") < login_at) is (when == "before")
     finally:
         server.stop()
+
+
+class CountingSocket:
+    """Stands in for the client's socket in its reader: counts the octets received."""
+
+    def __init__(self, sock, counter: list[int]) -> None:
+        self.sock, self.counter = sock, counter
+
+    def settimeout(self, timeout: float) -> None:
+        self.sock.settimeout(timeout)
+
+    def recv(self, size: int) -> bytes:
+        data = self.sock.recv(size)
+        self.counter[0] += len(data)
+        return data
+
+
+def big_and_small_messages() -> list[tuple[str, bytes]]:
+    """Three small messages and two of 4 MB: 8 MB in all, 1 KB of headers."""
+    messages = default_messages(5)
+    for n in (2, 4):
+        head = messages[n - 1][1].split(b"\r\n\r\n")[0]
+        messages[n - 1] = (f"uid-{n}", head + b"\r\n\r\n" + (b"y" * 78 + b"\r\n") * 52_000)
+    return messages
+
+
+def test_top_that_ignores_its_line_count_costs_about_what_the_headers_cost() -> None:
+    messages = big_and_small_messages()
+    total = sum(len(data) for _, data in messages)
+    received = [0]
+    headers: dict[str, bytes] = {}
+    connections = 0
+    with fault_server("top-ignores-lines", messages) as server:
+        while len(headers) < len(messages):
+            connections += 1
+            client = Pop3Client(Account(name="c", host=server.host, port=server.port,
+                                        security="none", user=USER, auth="user"))
+            client.file.sock = CountingSocket(client.file.sock, received)  # type: ignore[assignment]
+            client.login(Credentials(password=PASSWORD))
+            listing, _, _ = client.listing()
+            todo = [m for m in listing if m.uid not in headers]
+            try:
+                for index, head in client.headers(todo, window=100):
+                    assert isinstance(head, bytes)
+                    headers[todo[index].uid] = head
+            except TopCutOff as exc:
+                assert "after its header" in str(exc)
+                assert client.sock is None  # closed: the caller reconnects
+                server.wait_sessions(connections)
+                continue
+            assert client.top_ignores_lines
+            client.quit()
+    for uid, data in messages:
+        assert headers[uid] == data.split(b"\r\n\r\n")[0] + b"\r\n\r\n"
+    assert connections == 3  # one more for each 4 MB message, none for the small ones
+    # each cut-off message costs at most one read of the socket; 8 MB were never downloaded
+    assert received[0] < total / 8, (received[0], total)
 
 
 def test_no_uidl_is_session_only_and_commit_stays_exact() -> None:
