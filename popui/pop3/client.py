@@ -1,7 +1,8 @@
 """A POP3 client built on ``poplib.POP3``, extended where poplib falls short.
 
 Extensions: verified TLS and STLS, typed errors from response codes, lines of any length with
-a memory cap, deadlines per response, SASL, a redacting protocol log, and RFC 2449 pipelining.
+a memory cap, deadlines per response, SASL, a redacting protocol log, RFC 2449 pipelining,
+RFC 6856 UTF-8 mode, and header-only reading of TOP replies (some servers ignore its line count).
 Not thread-safe: one owner (the session thread) uses it.
 """
 
