@@ -15,6 +15,8 @@ It is the demo server (`popui.demo.server.Pop3Server`) with named faults mixed i
 Faults (combine freely; see FAULTS for one line on each):
 
 - capabilities: ``no-capa``, ``no-top``, ``top-ignores-lines``, ``no-uidl``
+- ``courier-utf8``: Courier's RFC 6856 behaviour (a notice instead of messages with raw UTF-8
+  headers unless ``UTF8`` was sent; RETR then sends more than LIST said)
 - login answers: ``in-use``, ``login-delay``, ``sys-temp``, ``sys-perm``
 - deletion semantics: ``dele-immediate``, ``commit-on-disconnect`` (QPOP-like),
   ``drop-before-quit-reply``
@@ -35,7 +37,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from popui.demo.server import Hangup, Mailbox, Pop3Server, Session, StoredMessage
+from popui.demo.server import Hangup, Mailbox, Pop3Server, Session, StoredMessage, top_of
 from popui.pop3.protocol_log import redact_command
 
 USER = "tester"
@@ -160,6 +162,75 @@ class NoUidl(FaultServer):
 
     def handle_UIDL(self, session: Session, args: str) -> None:
         self.err(session, "unknown command")
+
+
+# -- Courier's UTF8 (RFC 6856) ---------------------------------------------------------------
+
+COURIER_NOTICE = (
+    b"From: Mail Delivery Subsystem <postmaster>\r\n"
+    b"Subject: Cannot display Unicode content\r\n"
+    b"Mime-Version: 1.0\r\n"
+    b'Content-Type: multipart/mixed; boundary="=_courier"\r\n'
+    b"\r\n\r\n\r\n--=_courier\r\n"
+    b"Content-Type: text/plain\r\n\r\n"
+    b"This E-mail message was determined to be Unicode-formatted\r\n"
+    b"but your E-mail reader does not support Unicode E-mail.\r\n\r\n"
+    b"--=_courier\r\n"
+    b"Content-Type: message/global\r\n\r\n"
+)
+
+
+def has_8bit_header(data: bytes) -> bool:
+    end = data.find(b"\r\n\r\n")
+    return any(b > 0x7F for b in data[: end if end >= 0 else len(data)])
+
+
+class CourierUtf8(FaultServer):
+    """Courier with ENABLE_UTF8_COMPLIANCE: offers ``UTF8 USER`` and, in a session that has not
+    sent ``UTF8`` (before or after login, both work on Courier), sends a message whose header
+    has raw UTF-8 as a notice wrapping the original; LIST and STAT still give the original
+    size, so RETR sends more than LIST said. ``list_shortfall`` makes LIST understate every
+    message by that many octets, wrapped or not."""
+
+    list_shortfall = 0
+
+    def __init__(self, *args: Any, **options: Any) -> None:
+        super().__init__(*args, **options)
+        self.utf8_sessions: set[int] = set()
+
+    def capabilities(self, session: Session) -> list[str]:
+        return [*super().capabilities(session), "UTF8 USER"]
+
+    def dispatch(self, session: Session, line: str) -> None:
+        if line.strip().upper() != "UTF8":  # the demo server takes only letters as verbs
+            return super().dispatch(session, line)
+        self.commands.append((session.id, "UTF8"))
+        session.command = "UTF8"
+        self.utf8_sessions.add(session.id)
+        self.ok(session, "UTF8 enabled")
+
+    def served(self, session: Session, message: StoredMessage) -> bytes:
+        """What RETR and TOP send for ``message`` in this session."""
+        if session.id in self.utf8_sessions or not has_8bit_header(message.data):
+            return message.data
+        return COURIER_NOTICE + message.data + b"\r\n--=_courier--\r\n"
+
+    def size(self, session: Session, n: int, message: StoredMessage) -> int:
+        return max(0, super().size(session, n, message) - self.list_shortfall)
+
+    def handle_RETR(self, session: Session, args: str) -> None:
+        message = self.find_message(session, args)
+        if message is not None:
+            data = self.served(session, message)
+            self.multiline(session, f"{len(data)} octets follow.", data)
+
+    def handle_TOP(self, session: Session, args: str) -> None:
+        number, _, lines = args.partition(" ")
+        message = self.find_message(session, number)
+        if message is not None:
+            count = int(lines) if lines.strip().isdigit() else 0
+            self.multiline(session, "headers follow.", top_of(self.served(session, message),
+                                                              count))
 
 
 # -- login -----------------------------------------------------------------------------------
@@ -318,6 +389,7 @@ FAULTS: dict[str, type[FaultServer]] = {
     "no-top": NoTop,  # CAPA lacks TOP, TOP -> -ERR
     "top-ignores-lines": TopIgnoresLines,  # TOP n k returns the whole message
     "no-uidl": NoUidl,  # CAPA lacks UIDL, UIDL -> -ERR
+    "courier-utf8": CourierUtf8,  # UTF8 offered; raw UTF-8 headers wrapped in a notice without it
     "in-use": InUse,  # every login -> -ERR [IN-USE]
     "login-delay": LoginDelay,  # every login -> -ERR [LOGIN-DELAY]
     "sys-temp": SysTemp,  # every login -> -ERR [SYS/TEMP]
@@ -368,6 +440,6 @@ def fault_server(
 
 
 __all__ = [
-    "FAULTS", "GARBAGE", "GARBAGE_GREETING", "PASSWORD", "USER", "FaultServer",
+    "COURIER_NOTICE", "FAULTS", "GARBAGE", "GARBAGE_GREETING", "PASSWORD", "USER", "FaultServer",
     "default_messages", "fault_server", "make_fault_server", "make_message",
 ]

@@ -10,7 +10,7 @@ from engine_support import Recorder, dovecot_account
 from popui.pop3 import errors
 from popui.pop3 import events as ev
 from popui.pop3.account import Credentials
-from popui.pop3.client import Pop3Client
+from popui.pop3.client import Pop3Client, header_block
 from popui.pop3.protocol_log import ProtocolLog
 from popui.pop3.requests import Commit, FetchHeaders, Preview, Retrieve
 from popui.pop3.session import Pop3Session
@@ -87,6 +87,32 @@ def test_pipelined_and_sequential_results_are_identical(mailbox) -> None:
     messages, has_uidl, tops = results[0]
     assert has_uidl and len(messages) == 60 and len(tops) == 61
     assert tops[-1][1] is True  # TOP of a missing message is an error, and the batch went on
+
+
+def test_headers_match_top_and_only_the_first_goes_alone(mailbox) -> None:
+    mailbox.fill(30)
+    log = ProtocolLog(level=2)
+    client = Pop3Client(dovecot_account(mailbox), log=log)
+    try:
+        client.login(Credentials(password=mailbox.password))
+        messages, _, _ = client.listing()
+        expected = [header_block(client.top_bytes(m.number, 0)) for m in messages]
+        start = len(log.lines())
+        got = dict(client.headers(messages, window=16))
+        assert [got[i] for i in range(len(messages))] == expected
+        assert not client.top_ignores_lines
+        assert client.stat_totals()[0] == 30  # the connection is still in step
+    finally:
+        client.quit()
+    lines = log.lines()[start:]
+    sent = [line.text for line in lines if line.direction == ">"]
+    smallest = min(messages, key=lambda m: m.size).number
+    assert sent[0] == f"TOP {smallest} 0"  # the probe, answered before anything else is sent
+    second = [i for i, line in enumerate(lines) if line.direction == ">"][1]
+    assert any(line.direction == "<" for line in lines[:second])
+    assert sorted(sent[1:30]) == sorted(f"TOP {m.number} 0" for m in messages
+                                        if m.number != smallest)
+    assert all(line.direction == ">" for line in lines[second : second + 16])  # pipelined
 
 
 def _start(mailbox, **session_args) -> tuple[Pop3Session, Recorder, ev.Listing]:

@@ -7,6 +7,8 @@ bounded time and memory, recovery by reconnecting, and no mark lost.
 | TOP ignores line count    | preview flagged, list rows still get only the header block        |
 | no UIDL                   | session-only mode with a warning; commit still exact              |
 | no CAPA                   | logs in with USER/PASS; TOP and UIDL still tried                   |
+| Courier's UTF8 (RFC 6856) | UTF8 sent before login: real headers, not a notice; RETR complete  |
+|                           | even when it sends more than LIST said                            |
 | duplicate UIDLs           | made unique for the session; a mark covers one message only       |
 | UIDL changes per session  | after a reconnect the old marks are reported vanished, not applied |
 | [IN-USE]                  | LoginFailed, not a wrong password; says another client has it      |
@@ -24,11 +26,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from engine_support import Recorder
-from fault_server import PASSWORD, USER, FaultServer, default_messages, fault_server
+from fault_server import (
+    COURIER_NOTICE,
+    PASSWORD,
+    USER,
+    CourierUtf8,
+    FaultServer,
+    default_messages,
+    fault_server,
+)
 
+from popui.demo.server import Session
 from popui.pop3 import events as ev
 from popui.pop3.account import Account, Credentials
+from popui.pop3.client import Pop3Client
+from popui.pop3.errors import TopCutOff
 from popui.pop3.identity import is_fingerprint
 from popui.pop3.requests import Commit, FetchHeaders, Preview, Retrieve
 from popui.pop3.session import Pop3Session
@@ -68,6 +82,139 @@ def test_top_ignoring_line_count_is_flagged_and_headers_stay_headers() -> None:
         session.submit(FetchHeaders((listing.messages[0].uid,)))
         (_, header), = rec.wait(ev.HeadersFetched).headers
         assert header.startswith(b"From:") and b"body line" not in header
+
+
+UTF8_MESSAGE = ("Subject: Grüße aus Köln\r\nFrom: Jörg <j@example.de>\r\n"
+                "Date: Mon, 2 Mar 2026 10:00:00 +0000\r\n\r\n"
+                + "".join(f"Zeile {i} mit Umlauten: äöü\r\n" for i in range(200))).encode()
+
+
+def courier_messages() -> list[tuple[str, bytes]]:
+    return [("uid-ascii", default_messages(1)[0][1]), ("uid-utf8", UTF8_MESSAGE)]
+
+
+def test_courier_gets_utf8_before_login_so_headers_and_bodies_are_the_real_ones() -> None:
+    with fault_server("courier-utf8", courier_messages()) as server:
+        server.list_shortfall = 730  # LIST understates, as Courier's did by 730 octets
+        with session_on(server) as (session, rec):
+            listing = rec.wait(ev.Listing)
+            utf8 = listing.messages[1]
+            assert utf8.size == len(UTF8_MESSAGE) - 730
+            session.submit(FetchHeaders(tuple(m.uid for m in listing.messages)))
+            headers = dict(rec.wait(ev.HeadersFetched, lambda e: e.done == 2).headers)
+            assert "Grüße aus Köln".encode() in headers[utf8.uid]
+            session.submit(Retrieve(utf8.uid))
+            assert rec.wait(ev.MessageRetrieved).data == UTF8_MESSAGE  # all of it
+    verbs = server.verbs()
+    assert verbs.index("UTF8") < verbs.index("USER")  # RFC 6856: in the AUTHORIZATION state
+    assert verbs.count("UTF8") == 1
+
+
+def test_without_utf8_the_whole_courier_notice_arrives_though_list_said_less() -> None:
+    """A server that never offers UTF8 but wraps anyway (here: UTF8 refused) still delivers
+    every octet RETR sends, more than LIST announced."""
+
+    class Refusing(CourierUtf8):
+        def dispatch(self, session: Session, line: str) -> None:
+            if line.strip().upper() == "UTF8":
+                self.commands.append((session.id, "UTF8"))
+                self.err(session, "not now")
+                return
+            super().dispatch(session, line)
+
+    server = Refusing(courier_messages())
+    server.start()
+    try:
+        with session_on(server) as (session, rec):
+            listing = rec.wait(ev.Listing)
+            session.submit(Retrieve(listing.messages[1].uid))
+            data = rec.wait(ev.MessageRetrieved).data
+        assert data.startswith(COURIER_NOTICE) and UTF8_MESSAGE in data
+        assert len(data) > listing.messages[1].size
+        assert server.verbs().count("UTF8") == 2  # before login, and once more after it
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_the_client_records_utf8_mode(when: str) -> None:
+    class AfterLoginOnly(CourierUtf8):
+        def capabilities(self, session: Session) -> list[str]:
+            caps = super().capabilities(session)
+            return caps if session.state == "TRANSACTION" else caps[:-1]
+
+    server = (CourierUtf8 if when == "before" else AfterLoginOnly)(courier_messages())
+    server.start()
+    try:
+        client = Pop3Client(Account(name="c", host=server.host, port=server.port,
+                                    security="none", user=USER, auth="user"))
+        client.login(Credentials(password=PASSWORD))
+        negotiated = client.negotiated
+        assert negotiated.utf8 and client.retr_bytes(2) == UTF8_MESSAGE
+        assert negotiated.before_login.utf8 is (when == "before")
+        assert negotiated.after_login.utf8
+        client.quit()
+        login_at = server.verbs().index("USER")
+        assert (server.verbs().index("UTF8") < login_at) is (when == "before")
+    finally:
+        server.stop()
+
+
+class CountingSocket:
+    """Stands in for the client's socket in its reader: counts the octets received."""
+
+    def __init__(self, sock, counter: list[int]) -> None:
+        self.sock, self.counter = sock, counter
+
+    def settimeout(self, timeout: float) -> None:
+        self.sock.settimeout(timeout)
+
+    def recv(self, size: int) -> bytes:
+        data = self.sock.recv(size)
+        self.counter[0] += len(data)
+        return data
+
+
+def big_and_small_messages() -> list[tuple[str, bytes]]:
+    """Three small messages and two of 4 MB: 8 MB in all, 1 KB of headers."""
+    messages = default_messages(5)
+    for n in (2, 4):
+        head = messages[n - 1][1].split(b"\r\n\r\n")[0]
+        messages[n - 1] = (f"uid-{n}", head + b"\r\n\r\n" + (b"y" * 78 + b"\r\n") * 52_000)
+    return messages
+
+
+def test_top_that_ignores_its_line_count_costs_about_what_the_headers_cost() -> None:
+    messages = big_and_small_messages()
+    total = sum(len(data) for _, data in messages)
+    received = [0]
+    headers: dict[str, bytes] = {}
+    connections = 0
+    with fault_server("top-ignores-lines", messages) as server:
+        while len(headers) < len(messages):
+            connections += 1
+            client = Pop3Client(Account(name="c", host=server.host, port=server.port,
+                                        security="none", user=USER, auth="user"))
+            client.file.sock = CountingSocket(client.file.sock, received)  # type: ignore[assignment]
+            client.login(Credentials(password=PASSWORD))
+            listing, _, _ = client.listing()
+            todo = [m for m in listing if m.uid not in headers]
+            try:
+                for index, head in client.headers(todo, window=100):
+                    assert isinstance(head, bytes)
+                    headers[todo[index].uid] = head
+            except TopCutOff as exc:
+                assert "after its header" in str(exc)
+                assert client.sock is None  # closed: the caller reconnects
+                server.wait_sessions(connections)
+                continue
+            assert client.top_ignores_lines
+            client.quit()
+    for uid, data in messages:
+        assert headers[uid] == data.split(b"\r\n\r\n")[0] + b"\r\n\r\n"
+    assert connections == 3  # one more for each 4 MB message, none for the small ones
+    # each cut-off message costs at most one read of the socket; 8 MB were never downloaded
+    assert received[0] < total / 8, (received[0], total)
 
 
 def test_no_uidl_identifies_by_fingerprint_and_commit_stays_exact() -> None:

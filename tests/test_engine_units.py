@@ -2,6 +2,9 @@
 
 import base64
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from popui.pop3 import errors, sasl
 from popui.pop3.capabilities import parse_capabilities
 from popui.pop3.protocol_log import REDACTED, ProtocolLog, redact_command
@@ -177,3 +180,68 @@ def test_queue_puts_the_user_first_and_drops_what_they_moved_on_from() -> None:
     order = [session._take() for _ in range(4)]
     assert order == [Commit(("z",)), Preview("b"), FetchHeaders(("y",), interactive=True),
                      background]
+
+
+def _stuffed(lines: list[bytes], eol: bytes) -> bytes:
+    return b"".join((b"." + line if line.startswith(b".") else line) + eol for line in lines)
+
+
+def _head_of(lines: list[bytes], eol: bytes) -> tuple[bytes, bool]:
+    """What ``read_head`` must return for a response of these (unstuffed) lines."""
+    if b"" in lines:
+        return _stuffed(lines[: lines.index(b"") + 1], eol), False
+    return _stuffed(lines, eol), True
+
+
+_LINE = st.sampled_from([b"", b".", b"..", b".x", b"Subject: a", b"x" * 70, b"a\r", b". "])
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(_LINE, max_size=12), eol=st.sampled_from([b"\r\n", b"\n"]),
+       cuts=st.lists(st.integers(min_value=1, max_value=400), max_size=3),
+       budget=st.integers(min_value=0, max_value=300))
+def test_head_reader_stops_at_the_blank_line_and_drops_the_rest_exactly(
+    lines: list[bytes], eol: bytes, cuts: list[int], budget: int
+) -> None:
+    from popui.pop3.transport import LineReader
+
+    wire = _stuffed(lines, eol) + b"." + eol + b"+OK next\r\n"
+    pieces, last = [], 0
+    for cut in sorted(set(cuts)):
+        pieces.append(wire[last:cut])
+        last = cut
+    pieces.append(wire[last:])
+    reader = LineReader(_Chunks([p for p in pieces if p]), timeout=1)  # type: ignore[arg-type]
+    head, complete = reader.read_head(None, 1 << 20)
+    assert (head, complete) == _head_of(lines, eol)
+    if complete:
+        assert reader.readline(None, 1 << 20) == b"+OK next\r\n"
+        return
+    rest = len(_stuffed(lines, eol)) - len(head)
+    skipped = reader.skip_block(None, budget)
+    if skipped is None:
+        assert rest > budget  # gave up only past the budget; the caller closes
+    else:
+        assert skipped == rest
+        assert reader.readline(None, 1 << 20) == b"+OK next\r\n"
+
+
+def test_dropping_a_long_rest_holds_one_chunk_at_a_time() -> None:
+    from popui.pop3.transport import LineReader
+
+    body = b"Subject: big\r\n\r\n" + b"y" * 78 + b"\r\n"
+    pieces = [body] + [b"z" * 78 + b"\r\n"] * 20_000 + [b".\r\n+OK next\r\n"]
+    reader = LineReader(_Chunks(pieces), timeout=1)  # type: ignore[arg-type]
+    assert reader.read_head(None, 1 << 20) == (b"Subject: big\r\n\r\n", False)
+    largest = 0
+    real_fill = reader._fill
+
+    def fill(deadline: float | None) -> None:
+        nonlocal largest
+        real_fill(deadline)
+        largest = max(largest, len(reader._buf))
+
+    reader._fill = fill  # type: ignore[method-assign]
+    assert reader.skip_block(None, 1 << 30) == 80 + 20_000 * 80
+    assert largest < 200  # never the whole 1.6 MB
+    assert reader.readline(None, 1 << 20) == b"+OK next\r\n"

@@ -114,6 +114,37 @@ def test_top_ignores_line_count() -> None:
         client.quit()
 
 
+UTF8_MESSAGE = ("Subject: Grüße aus Köln\r\nFrom: Jörg <j@example.de>\r\n"
+                "Date: Mon, 2 Mar 2026 10:00:00 +0000\r\n\r\nHallo!\r\n").encode()
+
+
+def test_courier_wraps_raw_utf8_headers_in_a_notice_until_utf8_is_sent() -> None:
+    messages = [("uid-ascii", default_messages(1)[0][1]), ("uid-utf8", UTF8_MESSAGE)]
+    with fault_server("courier-utf8", messages) as server:
+        client = login(server)
+        assert "UTF8" in client.capa()
+        listed = dict(client.list()[1][i].split() for i in range(2))
+        assert listed == {b"1": str(len(messages[0][1])).encode(),
+                          b"2": str(len(UTF8_MESSAGE)).encode()}
+        _, ascii_lines, _ = client.retr(1)
+        assert b"\r\n".join(ascii_lines) + b"\r\n" == messages[0][1]
+        _, lines, octets = client.retr(2)
+        assert lines[:2] == [b"From: Mail Delivery Subsystem <postmaster>",
+                             b"Subject: Cannot display Unicode content"]
+        assert octets > len(UTF8_MESSAGE)  # RETR sends more than LIST said
+        assert b"Subject: Cannot display" in b"\n".join(client.top(2, 0)[1])
+        assert client.utf8().startswith(b"+OK")  # after login: Courier takes it (Outlook does)
+        _, lines, _ = client.retr(2)
+        assert b"\r\n".join(lines) + b"\r\n" == UTF8_MESSAGE
+        client.quit()
+        client = connect(server)
+        assert client.utf8().startswith(b"+OK")  # before login, as RFC 6856 has it
+        client.user(USER)
+        client.pass_(PASSWORD)
+        assert b"\r\n".join(client.retr(2)[1]) + b"\r\n" == UTF8_MESSAGE
+        client.quit()
+
+
 def test_no_uidl() -> None:
     with fault_server("no-uidl") as server:
         client = login(server)

@@ -4,6 +4,7 @@ and a distinctive password never shows up anywhere but on the wire to the server
 | scenario                                         | expected                                    |
 |--------------------------------------------------|---------------------------------------------|
 | certificate for another host name (POP3S, STLS)  | TlsError/Fatal naming the host; no login    |
+| only a CN of 127.0.0.1, no subjectAltName        | says it needs an IP subjectAltName          |
 | expired certificate (even with the CA file)      | refused, "expired"                          |
 | self-signed certificate, no CA file              | refused, "self-signed", how to trust it     |
 | self-signed certificate configured as ca_file    | accepted: logs in, lists                    |
@@ -86,7 +87,8 @@ def log_texts(log: ProtocolLog, path: Path | None = None) -> list[str]:
 
 # (case, CA file configured, what the sentence names, what it advises)
 REFUSALS = [
-    ("wrong-host", True, "not valid for the name '127.0.0.1'", "host name"),
+    ("wrong-host", True, "not valid for the IP address '127.0.0.1'", "host name"),
+    ("ip-cn-only", True, "not valid for the IP address '127.0.0.1'", "IP subjectAltName"),
     ("expired", True, "certificate has expired", "renew"),
     ("self-signed", False, "self-signed", "ca_file"),
     ("self-signed", True, "self-signed", "ca_file"),  # a CA file that is not this certificate

@@ -10,6 +10,7 @@ Cases (``BadCerts.pair(name)``):
 - ``wrong-host``:  issued by the test CA, but for mail.example.org only
 - ``expired``:     issued by the test CA for 127.0.0.1, valid until yesterday
 - ``self-signed``: its own issuer (CA:TRUE, like ``openssl req -x509``), for 127.0.0.1
+- ``ip-cn-only``:  issued by the test CA with 127.0.0.1 as its common name and no subjectAltName
 
 The server is the fault server (the demo POP3 server with a command log) speaking implicit TLS
 (POP3S) or STLS; ``offer_stls`` can be switched off between sessions, and ``inject_after_stls``
@@ -33,7 +34,7 @@ from fault_server import FaultServer
 from popui.demo.server import Session
 
 HOST = "127.0.0.1"
-CASES = ("good", "wrong-host", "expired", "self-signed")
+CASES = ("good", "wrong-host", "expired", "self-signed", "ip-cn-only")
 
 
 class BadCerts:
@@ -58,6 +59,7 @@ class BadCerts:
             for pem in leaf.cert_chain_pems[1:]:
                 pem.write_to_path(str(self.folder / f"{name}.pem"), append=True)
         self._self_signed(now, day)
+        self._ip_cn_only(now, day)
 
     def _self_signed(self, now: datetime.datetime, day: datetime.timedelta) -> None:
         key = ec.generate_private_key(ec.SECP256R1())
@@ -81,6 +83,28 @@ class BadCerts:
         )
         (self.folder / "self-signed.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         (self.folder / "self-signed.key").write_bytes(key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ))
+
+    def _ip_cn_only(self, now: datetime.datetime, day: datetime.timedelta) -> None:
+        """What some appliances ship: the address only as CN, which no verifier accepts."""
+        ca_key = serialization.load_pem_private_key(self._ca.private_key_pem.bytes(), None)
+        ca_cert = x509.load_pem_x509_certificate(self._ca.cert_pem.bytes())
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)]))
+            .issuer_name(ca_cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - day)
+            .not_valid_after(now + 30 * day)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
+        )
+        (self.folder / "ip-cn-only.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        (self.folder / "ip-cn-only.key").write_bytes(key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         ))

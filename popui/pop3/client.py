@@ -1,7 +1,8 @@
 """A POP3 client built on ``poplib.POP3``, extended where poplib falls short.
 
 Extensions: verified TLS and STLS, typed errors from response codes, lines of any length with
-a memory cap, deadlines per response, SASL, a redacting protocol log, and RFC 2449 pipelining.
+a memory cap, deadlines per response, SASL, a redacting protocol log, RFC 2449 pipelining,
+RFC 6856 UTF-8 mode, and header-only reading of TOP replies (some servers ignore its line count).
 Not thread-safe: one owner (the session thread) uses it.
 """
 
@@ -15,6 +16,7 @@ import re
 import socket
 import ssl
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 
 from popui.pop3 import sasl
@@ -28,9 +30,10 @@ from popui.pop3.errors import (
     SecretRejected,
     SecurityPolicyError,
     ServerError,
+    TopCutOff,
     error_from_response,
 )
-from popui.pop3.models import Capabilities, Listed
+from popui.pop3.models import Capabilities, Listed, MessageInfo, Negotiated
 from popui.pop3.protocol_log import ProtocolLog
 from popui.pop3.transport import LineReader, make_ssl_context, wrap_tls
 
@@ -42,6 +45,15 @@ DEFAULT_WINDOW = 1000
 RETR_WINDOW = 16
 SASL_METHODS = ("scram-sha-256", "cram-md5", "plain", "login", "xoauth2", "oauthbearer")
 Progress = Callable[[int], None]
+#: Once TOP is known to send whole messages, the rest of a reply after the header is read and
+#: dropped up to this size; past it the connection is closed instead (``TopCutOff``), since a
+#: reconnect costs a few KB and round trips while the message may cost megabytes.
+DISCARD_LIMIT = 32 * 1024
+TOP_IGNORES_LINES_NOTICE = (
+    "This server's TOP ignores its line count and sends whole messages. popui keeps only each "
+    "header and stops reading the rest (reconnecting after large messages), so filling the "
+    "list takes a little longer than usual; previews work as before."
+)
 
 
 class Pop3Client(poplib.POP3):
@@ -68,7 +80,13 @@ class Pop3Client(poplib.POP3):
         self._tls_established = False
         self._context = ssl_context
         self.capabilities = Capabilities()
+        self.capabilities_before_login = Capabilities()
+        self.capabilities_before_stls: Capabilities | None = None
+        self.utf8_mode = False  # RFC 6856 UTF-8 mode is in effect
         self.auth_method = ""
+        #: a ``TOP n 0`` reply ran past its header: this server's TOP ignores the line count
+        self.top_ignores_lines = False
+        self._top_probed = False
         try:
             sock = socket.create_connection((self.host, self.port), self.timeout)
         except OSError as exc:
@@ -90,8 +108,10 @@ class Pop3Client(poplib.POP3):
                         f"{self.host} does not offer STLS, and this account requires it: "
                         "refusing to log in without encryption."
                     )
+                self.capabilities_before_stls = self.capabilities
                 self.stls()
                 self.capabilities = self.fetch_capabilities()
+            self.capabilities_before_login = self.capabilities
         except BaseException:
             self.close()
             raise
@@ -210,6 +230,8 @@ class Pop3Client(poplib.POP3):
                 raise SecretRejected("The password or token contains a line break; not sent.")
         chosen = self._choose_method(credentials, method or self.account.auth)
         self._check_plaintext_policy(chosen)
+        if self.capabilities.utf8:
+            self._enable_utf8()  # RFC 6856: in the AUTHORIZATION state
         user = self.account.user
         try:
             if chosen == "user":
@@ -235,7 +257,26 @@ class Pop3Client(poplib.POP3):
         self.auth_method = chosen
         self.log.note(f"logged in as {user} with {chosen.upper()}")
         self.capabilities = self.fetch_capabilities()
+        if self.capabilities.utf8 and not self.utf8_mode:
+            self._enable_utf8()  # announced only now, or refused before: Courier takes it here
         return chosen
+
+    def _enable_utf8(self) -> None:
+        """``UTF8`` (RFC 6856). Without it a server such as Courier replaces every message with
+        raw UTF-8 headers by a notice ("Cannot display Unicode content")."""
+        try:
+            self.utf8()  # poplib sends UTF8
+        except ServerError as exc:
+            self.log.note(f"the server refused UTF8 ({exc.server_text or 'no reason given'})")
+            return
+        self.utf8_mode = True
+        self.log.note("UTF-8 mode (RFC 6856) in effect")
+
+    @property
+    def negotiated(self) -> Negotiated:
+        """The capabilities before and after login, and the modes in effect."""
+        return Negotiated(self.capabilities_before_login, self.capabilities,
+                          self.capabilities_before_stls, self.utf8_mode)
 
     def _choose_method(self, credentials: Credentials, method: str) -> str:
         caps = self.capabilities
@@ -375,6 +416,74 @@ class Pop3Client(poplib.POP3):
         self._getresp()
         return self._read_body(size_hint)
 
+    def headers(self, messages: Sequence[MessageInfo], *, window: int = DEFAULT_WINDOW
+                ) -> Iterator[tuple[int, bytes | Pop3Error]]:
+        """Header blocks by ``TOP n 0``, as ``(index, header or -ERR)``, not in order.
+
+        Each reply is read only up to its header's blank line; anything after it means the
+        server's TOP ignores the line count (``top_ignores_lines``). To find that out cheaply,
+        the first request on a connection goes alone, for the smallest message; the rest are
+        pipelined (``window``), or sent one at a time once TOP is known to send whole
+        messages. A reply's rest up to ``DISCARD_LIMIT`` is then read and dropped; a longer
+        one ends the connection after its header is yielded (``TopCutOff``): reconnect for
+        the others.
+        """
+        todo = deque(range(len(messages)))
+        if messages and not self._top_probed:
+            first = min(todo, key=lambda i: messages[i].size)
+            todo.remove(first)
+            todo.appendleft(first)
+        in_flight: deque[int] = deque()
+        cut = False
+        try:
+            while todo or in_flight:
+                allowed = (window if self._top_probed and not self.top_ignores_lines
+                           and self.capabilities.pipelining else 1)
+                if todo and len(in_flight) <= allowed // 2:
+                    chunk = [todo.popleft() for _ in range(min(len(todo),
+                                                               allowed - len(in_flight)))]
+                    commands = [f"TOP {messages[i].number} 0" for i in chunk]
+                    for command in commands:
+                        self.log.command(command)
+                    self._putline(CRLF.join(c.encode(self.encoding) for c in commands))
+                    in_flight.extend(chunk)
+                index = in_flight.popleft()
+                try:
+                    self._getresp()
+                except ServerError as exc:
+                    yield index, exc
+                    continue
+                head, cut = self._read_head(messages[index])
+                self._top_probed = True
+                yield index, head
+                if cut:
+                    raise TopCutOff(
+                        f"Stopped reading message {messages[index].number} after its header "
+                        "(the server sends whole messages for TOP); reconnecting for the rest."
+                    )
+        finally:
+            if cut or in_flight:
+                self.close()  # a reply cut off or left unread: the connection is out of step
+
+    def _read_head(self, info: MessageInfo) -> tuple[bytes, bool]:
+        """One ``TOP n 0`` body up to the header's blank line, and whether the connection
+        must be closed because the rest is too long to read and drop."""
+        deadline = self._deadline(info.size)
+        raw, complete = self.file.read_head(deadline, self.max_response)
+        skipped: int | None = 0
+        if not complete:
+            known_long = self.top_ignores_lines and info.size - len(raw) > DISCARD_LIMIT
+            skipped = None if known_long else self.file.skip_block(deadline, DISCARD_LIMIT)
+            if skipped != 0 and not self.top_ignores_lines:
+                self.top_ignores_lines = True
+                self.log.note(f"TOP {info.number} 0 sent more than the header: this server's "
+                              "TOP ignores the line count")
+        head = _unstuff(raw)
+        if self.log.level >= 2:
+            for line in body_lines(head):
+                self.log.data(line.decode("utf-8", "replace"))
+        return head, skipped is None
+
     def retr_bytes(self, number: int, size_hint: int = 0,
                    progress: Progress | None = None) -> bytes:
         self._putcmd(f"RETR {number}")
@@ -469,6 +578,13 @@ def body_lines(body: bytes) -> list[bytes]:
     if lines and not lines[-1]:
         lines.pop()
     return [line[:-1] if line.endswith(b"\r") else line for line in lines]
+
+
+def _unstuff(block: bytes) -> bytes:
+    """A dot-stuffed block (RFC 1939) as sent by the server's sender."""
+    if block.startswith(b".."):
+        block = block[1:]
+    return block.replace(b"\n..", b"\n.")
 
 
 def header_block(data: bytes) -> bytes:

@@ -39,6 +39,11 @@ class ProtocolViolation(ConnectionLost):
     """The server sent something that is not POP3; the connection is no longer in sync."""
 
 
+class TopCutOff(ConnectionLost):
+    """A ``TOP n 0`` reply went on past the header (the server's TOP ignores the line count)
+    and was cut off by closing the connection: a reconnect costs less than the message."""
+
+
 class TlsError(Pop3Error):
     """The TLS handshake or certificate check failed."""
 

@@ -42,3 +42,19 @@ class Capabilities:
     expire: str | None = None
     implementation: str | None = None
     raw: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Negotiated:
+    """What a connection settled on, for the info screen.
+
+    ``before_login`` is the CAPA the login method was chosen from (over TLS when STLS was
+    used); ``before_stls`` the plaintext answer that offered STLS (None without STLS);
+    ``after_login`` what the server offers once logged in. ``utf8``: RFC 6856 UTF-8 mode is in
+    effect (the server sends raw UTF-8 headers instead of replacing such messages).
+    """
+
+    before_login: Capabilities = field(default_factory=Capabilities)
+    after_login: Capabilities = field(default_factory=Capabilities)
+    before_stls: Capabilities | None = None
+    utf8: bool = False

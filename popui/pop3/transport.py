@@ -6,7 +6,9 @@ this reader accepts lines of any length up to a memory cap and enforces a deadli
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import socket
 import ssl
 import time
@@ -16,6 +18,9 @@ from popui.pop3.account import Account
 from popui.pop3.errors import ConnectionLost, MessageTooLarge, ResponseTimeout, TlsError
 
 _CHUNK = 256 * 1024
+#: after a line end: an empty line (group 1) or the terminating "." line (group 2)
+_HEAD_END = re.compile(rb"\n(?:(\r?\n)|(\.\r?\n))")
+_TERMINATOR = re.compile(rb"\n\.\r?\n")
 
 
 def make_ssl_context(account: Account) -> ssl.SSLContext:
@@ -37,8 +42,15 @@ def describe_tls_error(exc: BaseException, host: str) -> str:
         trust = ("If you trust this server, set ca_file to its CA certificate in the account's "
                  "configuration.")
         if any(w in reason.lower() for w in ("hostname", "mismatch", "doesn't match")):
-            why = f"the certificate is not valid for the name {host!r}"
-            trust = "Use a host name the certificate names, or ask the server's administrator."
+            if _is_ip_address(host):
+                # OpenSSL matches an IP address only against IP subjectAltNames, never the CN
+                why = f"the certificate is not valid for the IP address {host!r}"
+                trust = ("To be valid for an IP address a certificate must list it as an IP "
+                         "subjectAltName (a common name of that address is not enough): ask the "
+                         "server's administrator, or use a host name the certificate names.")
+            else:
+                why = f"the certificate is not valid for the name {host!r}"
+                trust = "Use a host name the certificate names, or ask the server's administrator."
         elif "expired" in reason.lower():
             why = "the server's certificate has expired"
             trust = "The server's administrator must renew it."
@@ -48,6 +60,14 @@ def describe_tls_error(exc: BaseException, host: str) -> str:
             why = reason
         return f"Refusing the connection to {host}: {why}. {trust}"
     return f"The TLS handshake with {host} failed: {exc}"
+
+
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def wrap_tls(sock: socket.socket, context: ssl.SSLContext, host: str) -> ssl.SSLSocket:
@@ -150,6 +170,62 @@ class LineReader:
                     f"The server sent a line longer than {line_limit} bytes; the connection "
                     "was dropped to protect memory."
                 )
+            self._fill(deadline)
+
+    def read_head(self, deadline: float | None, limit: int) -> tuple[bytes, bool]:
+        """The start of a multi-line response up to and including its first empty line (a
+        message's header and the blank line after it), still dot-stuffed.
+
+        Returns ``(head, complete)``: ``complete`` when the response ended first (its ``.``
+        line is consumed); otherwise the reader stands at the first line after the empty one.
+        """
+        scan = 0  # offset from self._pos already searched
+        while True:
+            buf, start = self._buf, self._pos
+            for line, complete in ((b"\r\n", False), (b"\n", False), (b".\r\n", True),
+                                   (b".\n", True)):
+                if buf.startswith(line, start):  # an empty first line, or nothing at all
+                    self._pos = start + len(line)
+                    return (b"" if complete else line), complete
+            m = _HEAD_END.search(buf, start + scan)
+            if m is not None:
+                self._pos = m.end()
+                if m.group(1) is not None:
+                    return bytes(buf[start : m.end()]), False
+                return bytes(buf[start : m.start() + 1]), True
+            scan = max(0, len(buf) - start - 3)  # a match may straddle what arrives next
+            if len(buf) - start > limit:
+                raise MessageTooLarge(
+                    f"The server's answer exceeded {limit // (1024 * 1024)} MB "
+                    "(max_message_size); the connection was dropped to protect memory."
+                )
+            self._fill(deadline)
+
+    def skip_block(self, deadline: float | None, budget: int) -> int | None:
+        """Read and drop the rest of a multi-line response, from a line start through its
+        ``.`` line, holding at most one chunk in memory. Returns the octets dropped, or None
+        once more than ``budget`` would be (the reader is then mid-response: close it)."""
+        skipped = 0
+        at_block_start = True  # only there can the "." line lack a line end before it
+        while True:
+            buf, start = self._buf, self._pos
+            if at_block_start:
+                if buf.startswith(b".\r\n", start) or buf.startswith(b".\n", start):
+                    self._pos = start + (3 if buf[start + 1] == 13 else 2)
+                    return skipped
+                if len(buf) - start < 3 and buf[start:].strip(b".\r") == b"":
+                    self._fill(deadline)  # ".", ".\r" or nothing yet: undecided
+                    continue
+                at_block_start = False
+            m = _TERMINATOR.search(buf, start)
+            if m is not None:
+                self._pos = m.end()
+                return skipped + m.start() + 1 - start
+            keep = max(start, len(buf) - 3)  # "\n", "\n." or "\n.\r" may go on
+            skipped += keep - start
+            self._pos = keep
+            if skipped > budget:
+                return None
             self._fill(deadline)
 
     def _fill(self, deadline: float | None) -> None:

@@ -1,4 +1,5 @@
-"""Server information: greeting, capabilities (CAPA), TLS and login method, mailbox totals."""
+"""Server information: greeting, capabilities (CAPA) before and after login, TLS, login method,
+UTF-8 mode and mailbox totals."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from popui.pop3.events import Connected
-from popui.pop3.models import Capabilities
+from popui.pop3.models import Capabilities, Negotiated
 from popui.sizes import human_size
 from popui.widgets.safe_text import safe_field, safe_line
 
@@ -19,8 +20,11 @@ def _yes_no(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
-def capability_lines(caps: Capabilities) -> list[Content]:
-    """The typed CAPA answer as labelled lines; server-supplied values are untrusted."""
+def capability_lines(caps: Capabilities, *, stls_used: bool = False) -> list[Content]:
+    """The typed CAPA answer as labelled lines; server-supplied values are untrusted.
+
+    ``stls_used``: STLS was offered on the plaintext connection and TLS started with it (a
+    server no longer offers STLS once TLS is on)."""
     if not caps.known:
         return [Content("The server did not answer CAPA; capabilities are guessed by trying.")]
     login_delay = None if caps.login_delay is None else f"{caps.login_delay} s"
@@ -29,7 +33,7 @@ def capability_lines(caps: Capabilities) -> list[Content]:
         ("UIDL", _yes_no(caps.uidl)),
         ("PIPELINING", _yes_no(caps.pipelining)),
         ("USER", _yes_no(caps.user)),
-        ("STLS", _yes_no(caps.stls)),
+        ("STLS", "yes (used to start TLS)" if stls_used else _yes_no(caps.stls)),
         ("UTF8", _yes_no(caps.utf8)),
         ("RESP-CODES", _yes_no(caps.resp_codes)),
         ("AUTH-RESP-CODE", _yes_no(caps.auth_resp_code)),
@@ -39,6 +43,23 @@ def capability_lines(caps: Capabilities) -> list[Content]:
         ("IMPLEMENTATION", caps.implementation or "not announced"),
     ]
     return [safe_field(f"{name:<15}", value) for name, value in fields]
+
+
+def _utf8_mode(negotiated: Negotiated) -> str:
+    if negotiated.utf8:
+        return "on (RFC 6856): headers in raw UTF-8 arrive as they are"
+    if negotiated.before_login.utf8 or negotiated.after_login.utf8:
+        return "off: the server offers UTF8 but refused it"
+    return "off: the server does not offer UTF8"
+
+
+def _raw_lines(stages: list[tuple[str, tuple[str, ...]]]) -> list[Content]:
+    lines: list[Content] = []
+    for stage, raw in stages:
+        if stage:
+            lines.append(Content.styled(f"{stage}:", "italic"))
+        lines.extend(safe_line(f"  {line}" if stage else line) for line in raw)
+    return lines
 
 
 class InfoScreen(Screen[None]):
@@ -62,7 +83,10 @@ class InfoScreen(Screen[None]):
         message_count: int | None = None,
         mailbox_size: int | None = None,
         server: str = "",
+        negotiated: Negotiated | None = None,
     ) -> None:
+        """``negotiated`` adds what was offered before login and the UTF-8 mode; without it
+        only ``capabilities`` (after login) are shown."""
         super().__init__()
         self.welcome = welcome
         self.capabilities = capabilities
@@ -71,6 +95,7 @@ class InfoScreen(Screen[None]):
         self.message_count = message_count
         self.mailbox_size = mailbox_size
         self.server = server
+        self.negotiated = negotiated
 
     @classmethod
     def from_connected(cls, event: Connected, server: str = "") -> InfoScreen:
@@ -97,15 +122,33 @@ class InfoScreen(Screen[None]):
                     f"{self.message_count} messages, {human_size(self.mailbox_size)} (STAT)",
                 )
             )
-        raw = self.capabilities.raw
+        negotiated = self.negotiated
+        if negotiated is not None:
+            connection.append(safe_field("UTF-8 mode", _utf8_mode(negotiated)))
         with VerticalScroll():
             yield Static("Connection", classes="section", markup=False)
             yield Static(Content("\n").join(connection), id="connection")
             yield Static("Greeting", classes="section", markup=False)
             yield Static(safe_line(self.welcome or "(none)"), id="welcome")
-            yield Static("Capabilities", classes="section", markup=False)
-            yield Static(Content("\n").join(capability_lines(self.capabilities)), id="capa")
-            if raw:
+            if negotiated is None:
+                yield Static("Capabilities", classes="section", markup=False)
+                yield Static(Content("\n").join(capability_lines(self.capabilities)), id="capa")
+                raw = [("", self.capabilities.raw)]
+            else:
+                before_stls = negotiated.before_stls
+                stls_used = before_stls is not None and before_stls.stls
+                yield Static("Capabilities offered before login", classes="section",
+                             markup=False)
+                yield Static(Content("\n").join(capability_lines(negotiated.before_login,
+                                                                 stls_used=stls_used)),
+                             id="capa-before")
+                yield Static("Capabilities after login", classes="section", markup=False)
+                yield Static(Content("\n").join(capability_lines(self.capabilities)), id="capa")
+                raw = [("before STLS (plaintext)", before_stls.raw if before_stls else ()),
+                       ("before login", negotiated.before_login.raw),
+                       ("after login", self.capabilities.raw)]
+            shown = [(stage, lines) for stage, lines in raw if lines]
+            if shown:
                 yield Static("CAPA as sent", classes="section", markup=False)
-                yield Static(Content("\n").join(safe_line(r) for r in raw), id="raw-capa")
+                yield Static(Content("\n").join(_raw_lines(shown)), id="raw-capa")
         yield Footer()
