@@ -95,7 +95,7 @@ def test_headers_match_top_and_only_the_first_goes_alone(mailbox) -> None:
     client = Pop3Client(dovecot_account(mailbox), log=log)
     try:
         client.login(Credentials(password=mailbox.password))
-        messages, _, _ = client.listing()
+        messages, _ = client.listing()
         expected = [header_block(client.top_bytes(m.number, 0)) for m in messages]
         start = len(log.lines())
         got = dict(client.headers(messages, window=16))

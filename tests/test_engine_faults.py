@@ -197,12 +197,12 @@ def test_top_that_ignores_its_line_count_costs_about_what_the_headers_cost() -> 
                                         security="none", user=USER, auth="user"))
             client.file.sock = CountingSocket(client.file.sock, received)  # type: ignore[assignment]
             client.login(Credentials(password=PASSWORD))
-            listing, _, _ = client.listing()
-            todo = [m for m in listing if m.uid not in headers]
+            listing, _ = client.listing()
+            todo = [m for m in listing if m.uidl not in headers]
             try:
                 for index, head in client.headers(todo, window=100):
                     assert isinstance(head, bytes)
-                    headers[todo[index].uid] = head
+                    headers[todo[index].uidl] = head
             except TopCutOff as exc:
                 assert "after its header" in str(exc)
                 assert client.sock is None  # closed: the caller reconnects
@@ -215,6 +215,25 @@ def test_top_that_ignores_its_line_count_costs_about_what_the_headers_cost() -> 
     assert connections == 3  # one more for each 4 MB message, none for the small ones
     # each cut-off message costs at most one read of the socket; 8 MB were never downloaded
     assert received[0] < total / 8, (received[0], total)
+
+
+def test_the_session_fills_every_header_says_so_once_and_previews_still_work() -> None:
+    messages = big_and_small_messages()
+    with fault_server("top-ignores-lines", messages) as server, session_on(
+        server, backoff=(0.05, 0.2, 0.5, 1.0, 2.0)
+    ) as (session, rec):
+        listing = rec.wait(ev.Listing)
+        session.submit(FetchHeaders(tuple(m.uid for m in listing.messages)))
+        rec.wait(ev.HeadersFetched, lambda e: e.done == 5)
+        session.submit(Preview(listing.messages[1].uid, lines=2))
+        preview = rec.wait(ev.PreviewReady)
+        assert preview.ignored_line_count and b"Subject: message 2" in preview.data
+    fetched = dict(h for e in rec.of(ev.HeadersFetched) for h in e.headers)
+    assert {uid: head.split(b"\r\n")[2] for uid, head in fetched.items()} == {
+        f"uid-{n}": f"Subject: message {n}".encode() for n in range(1, 6)}
+    notes = [e.message for e in rec.of(ev.Notice) if "line count" in e.message]
+    assert len(notes) == 1
+    assert not rec.of(ev.HeadersFailed) and "RETR" not in server.verbs()
 
 
 def test_no_uidl_identifies_by_fingerprint_and_commit_stays_exact() -> None:

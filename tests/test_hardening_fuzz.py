@@ -147,7 +147,7 @@ def test_client_survives_arbitrary_server_bytes(endless: EndlessServer, payload:
         try:
             client.login(Credentials(password="pw"))
             client.stat_totals()
-            messages, _, _ = client.listing()
+            messages, _ = client.listing()
             for info in messages[:3]:
                 client.top_bytes(info.number, 0)
         finally:

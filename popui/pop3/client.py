@@ -416,7 +416,7 @@ class Pop3Client(poplib.POP3):
         self._getresp()
         return self._read_body(size_hint)
 
-    def headers(self, messages: Sequence[MessageInfo], *, window: int = DEFAULT_WINDOW
+    def headers(self, messages: Sequence[MessageInfo | Listed], *, window: int = DEFAULT_WINDOW
                 ) -> Iterator[tuple[int, bytes | Pop3Error]]:
         """Header blocks by ``TOP n 0``, as ``(index, header or -ERR)``, not in order.
 
@@ -465,7 +465,7 @@ class Pop3Client(poplib.POP3):
             if cut or in_flight:
                 self.close()  # a reply cut off or left unread: the connection is out of step
 
-    def _read_head(self, info: MessageInfo) -> tuple[bytes, bool]:
+    def _read_head(self, info: MessageInfo | Listed) -> tuple[bytes, bool]:
         """One ``TOP n 0`` body up to the header's blank line, and whether the connection
         must be closed because the rest is too long to read and drop."""
         deadline = self._deadline(info.size)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from popui.pop3.models import Capabilities, MessageInfo
+from popui.pop3.models import Capabilities, MessageInfo, Negotiated
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class Connected(Event):
     mailbox_size: int
     session_only: bool  # no UIDL and no TOP: some identities last for this connection only
     reconnect: bool = False
+    negotiated: Negotiated | None = None  # CAPA before/after login, UTF-8 mode (info screen)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from collections.abc import Callable, Container, Sequence
 
 from popui.pop3 import events as ev
 from popui.pop3.account import Account, Credentials
-from popui.pop3.client import DEFAULT_WINDOW, Pop3Client, header_block
+from popui.pop3.client import DEFAULT_WINDOW, TOP_IGNORES_LINES_NOTICE, Pop3Client, header_block
 from popui.pop3.errors import (
     AuthFailed,
     ConnectionLost,
@@ -38,6 +38,7 @@ from popui.pop3.errors import (
     Pop3Error,
     ServerError,
     SysTemp,
+    TopCutOff,
 )
 from popui.pop3.identity import fingerprint, fingerprint_size, is_fingerprint, session_key
 from popui.pop3.models import Capabilities, Listed, MessageInfo
@@ -93,6 +94,7 @@ class Pop3Session:
         self._epoch = 0  # connections so far: session keys name a number in one of them
         self._headers_done: set[str] = set()
         self._top_broken = False
+        self._top_notice_given = False
         self._committing = False
         self._retried: Request | None = None  # a request is retried once after a reconnect
         self.capabilities = Capabilities()
@@ -284,7 +286,7 @@ class Pop3Session:
         vanished = self._adopt_listing(messages, reconnect)
         session_only = any(" " in m.uid and not is_fingerprint(m.uid) for m in messages)
         self._emit(ev.Connected(self.welcome, client.capabilities, client.tls_version, method,
-                                count, size, session_only, reconnect))
+                                count, size, session_only, reconnect, client.negotiated))
         if not reconnect:
             for notice in self._identity_notices(has_uidl, unverified, session_only):
                 self._emit(ev.Notice(notice))
@@ -417,23 +419,28 @@ class Pop3Session:
             self._requeue(FetchHeaders(tuple(rest), request.interactive))
         if not batch:
             return
-        commands = [f"TOP {self._by_uid[u].number} 0" for u in batch]
         found: list[tuple[str, bytes]] = []
         failed: list[str] = []
         try:
-            for index, status, body in client.pipeline(commands, multiline=True,
-                                                       window=self._window):
+            for index, result in client.headers([self._by_uid[u] for u in batch],
+                                                window=self._window):
                 uid = batch[index]
-                if isinstance(status, Pop3Error):
+                if isinstance(result, Pop3Error):
                     failed.append(uid)
                     continue
                 self._headers_done.add(uid)
-                found.append((uid, header_block(body)))
+                found.append((uid, result))
                 if len(found) >= REPORT_EVERY:
                     self._report_headers(found)
                     found = []
+        except TopCutOff:
+            self._drop()  # closed on purpose after a header; the next request reconnects
+            self._requeue(request)  # what is done is skipped
         finally:
             self._report_headers(found)
+            if client.top_ignores_lines and not self._top_notice_given:
+                self._top_notice_given = True
+                self._emit(ev.Notice(TOP_IGNORES_LINES_NOTICE, "information"))
         if failed:
             if len(failed) == len(batch) and not self._headers_done:
                 self._top_broken = True

@@ -107,6 +107,7 @@ class InfoScreen(Screen[None]):
             event.message_count,
             event.mailbox_size,
             server,
+            event.negotiated,
         )
 
     def compose(self) -> ComposeResult:
