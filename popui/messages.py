@@ -76,6 +76,10 @@ class HeadersFailed(Update[ev.HeadersFailed]):
     pass
 
 
+class TopMissing(Update[ev.TopMissing]):
+    pass
+
+
 class CacheDone(Update[up.CacheDone]):
     pass
 
@@ -138,6 +142,7 @@ _MESSAGES: dict[type[ev.Event], type[Update[Any]]] = {
     ev.Listing: Listing,
     up.HeadersParsed: HeadersParsed,
     ev.HeadersFailed: HeadersFailed,
+    ev.TopMissing: TopMissing,
     up.CacheDone: CacheDone,
     ev.PreviewReady: PreviewReady,
     ev.PreviewFailed: PreviewFailed,

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from popui.mail.sanitize import clean_line
+from popui.sizes import human_size
 
 SORT_KEYS: tuple[str, ...] = ("date", "sender", "subject", "size", "number")
 """Sort orders, in the order the sort key cycles through them."""
@@ -67,6 +68,14 @@ class Row:
         self.loaded = True
         self.error = False
         self.version += 1
+
+    def describe(self) -> str:
+        """How a dialog names the message: its subject and sender, or (headers unknown) its
+        number and size — never a bare "(no subject)"."""
+        if self.loaded and not self.error:
+            who = f" — {self.sender}" if self.sender else ""
+            return f"{self.subject or '(no subject)'}{who}"
+        return f"message {self.number}, {human_size(self.size)}"
 
     def fail(self) -> None:
         self.error = True

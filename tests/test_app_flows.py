@@ -3,6 +3,7 @@ the server's Maildir looks like afterwards."""
 
 from __future__ import annotations
 
+import random
 import time
 from pathlib import Path
 
@@ -383,3 +384,39 @@ async def test_opening_a_message_while_the_state_file_is_locked_does_not_freeze(
 
         await wait_until(pilot, lambda: opened() == {uid}, what="opened saved")
         await pilot.press("escape", "q")
+
+
+@run_async
+async def test_a_reopen_from_the_cache_is_in_date_order_with_the_cursor_on_top(
+    mailbox, tmp_path: Path
+) -> None:
+    # Every row from the local cache at once: the list stayed in message-number order under
+    # "Date ▼", the cursor on the highest number, the newest days off screen.
+    order = list(range(120))
+    random.Random(7).shuffle(order)
+    mailbox.maildir.deliver_many([make_message(i) for i in order])
+    first = make_app(mailbox, tmp_path)
+    async with first.run_test(size=(150, 30)) as pilot:
+        await loaded(pilot, first, 120)
+        await pilot.press("q")
+    app = make_app(mailbox, tmp_path, debug_level=1)
+    async with app.run_test(size=(150, 30)) as pilot:
+        await loaded(pilot, app, 120)
+        lst = app.main.message_list
+        await wait_until(pilot, lambda: [r.subject for r in lst.view[:2]] == [
+            "Test message 00119", "Test message 00118"], what="date order")
+        dates = [row.date for row in lst.view]
+        assert dates == sorted(dates, reverse=True)
+        assert lst.cursor == 0 and lst.current is lst.view[0]
+        sent = [line.text for line in app.protocol_log.lines() if line.direction == ">"]
+        assert not any(text.startswith("TOP") and text.endswith(" 0") for text in sent)
+        # once the user has moved, a new listing keeps the cursor on the same message
+        await pilot.press("j", "j")
+        chosen = lst.current
+        await pilot.press("r")
+        await wait_until(pilot, lambda: len([e for e in app.protocol_log.lines()
+                                             if e.text.startswith("STAT")]) >= 2,
+                         what="listed again")
+        await loaded(pilot, app, 120)
+        assert lst.current is not None and lst.current.uid == chosen.uid
+        await pilot.press("q")

@@ -136,8 +136,9 @@ async def test_wrong_password_prompts_again_and_remembers_on_success(
     secrets = RecordingSecrets(password="wrong")
     app = demo_app(demo, secrets=secrets)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, PasswordPrompt), what="prompt")
-        assert app.screen.query("#message")  # says why it asks again
+        # the prompt that says why it asks again
+        await wait_until(pilot, lambda: isinstance(app.screen, PasswordPrompt)
+                         and app.screen.query("#message"), what="prompt with its reason")
         app.screen.query_one("#remember", Checkbox).value = True
         app.screen.query_one("#password", Input).value = DEMO_PASSWORD
         await pilot.press("enter")

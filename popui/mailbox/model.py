@@ -37,6 +37,8 @@ from popui.rows import Row
 from popui.store.state import LocalState
 
 Listener = Callable[[ev.Event], None]
+#: the account's choice for a server without TOP: "retr" (fill the list by RETR) or "sizes"
+NO_TOP = "no-top"
 #: cached headers are read and parsed in chunks of this many, each posted as it is ready
 CACHE_CHUNK = 1000
 
@@ -75,6 +77,8 @@ class Mailbox:
         self._restore: frozenset[str] | None = None  # marks loaded before the first listing
         self._then: list[ev.Event] = []  # the model's own updates, told after the current one
         self._in_doubt: dict[str, Row] = {}  # a DELE was sent, the commit failed: named later
+        self.choices: dict[str, str] = {}
+        """Choices remembered for the account (`NO_TOP`: "retr" or "sizes")."""
         self._stopped = False
         self._events = SerialWorker("mailbox-events", self._job_failed)
         self._store_worker = SerialWorker("mailbox-store", self._job_failed)
@@ -239,6 +243,21 @@ class Mailbox:
             if row is not None:
                 row.set_opened()
 
+    def _choices_loaded(self, event: up.ChoicesLoaded) -> None:
+        self.choices.update(event.choices)
+
+    def choose(self, name: str, value: str) -> None:
+        """Remember a choice for the account (saved in the local state)."""
+        self.choices[name] = value
+        self._store_job(lambda: self._store_call(LocalState.set_choice, name, value))
+
+    def fill_whole(self) -> None:
+        """No TOP, and the user agreed: download every message still without its header whole
+        (RETR: the server marks each seen) and keep the header."""
+        keys = tuple(key for key, row in self.rows.items() if not row.loaded or row.error)
+        if keys:
+            self.submit(FetchHeaders(keys, whole=True))
+
     def _marks_loaded(self, event: up.MarksLoaded) -> None:
         if self.listing:
             self._restore_marks(event.keys)
@@ -363,11 +382,13 @@ class Mailbox:
             self._store = LocalState(folder, self.account.keyring_user)
             opened = self._store.opened_uids()
             marks = self._store.marks()
+            choices = self._store.choices()
         except (OSError, sqlite3.Error) as error:
             self._store = None
             self._has_store = False
             self._emit(up.StoreProblem(f"Local state unavailable: {error}"))
             return
+        self._emit(up.ChoicesLoaded(tuple(choices.items())))
         self._emit(up.OpenedLoaded(frozenset(opened)))
         self._emit(up.MarksLoaded(frozenset(marks)))
 
@@ -411,5 +432,6 @@ _APPLY: dict[type[ev.Event], Callable[[Mailbox, Any], None]] = {
     ev.CommitChecked: Mailbox._commit_checked,
     up.OpenedLoaded: Mailbox._opened_loaded,
     up.MarksLoaded: Mailbox._marks_loaded,
+    up.ChoicesLoaded: Mailbox._choices_loaded,
 }
 """How each kind of update changes the model (the others only reach the listeners)."""

@@ -44,6 +44,13 @@ class MarksLoaded(Event):
 
 
 @dataclass(frozen=True)
+class ChoicesLoaded(Event):
+    """What the user chose earlier for this account (``no-top``: "retr" or "sizes")."""
+
+    choices: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class MarksChanged(Event):
     """The marks changed by something other than the user's own key (restored, dropped,
     committed): the list repaints them and the status counts them again."""

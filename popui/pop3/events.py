@@ -63,6 +63,12 @@ class HeadersFetched(Event):
 
 
 @dataclass(frozen=True)
+class TopMissing(Event):
+    """The server has no working TOP (said once per session): rows can be filled only by
+    downloading each message whole (RETR, which marks it seen), or left at number and size."""
+
+
+@dataclass(frozen=True)
 class HeadersFailed(Event):
     uids: tuple[str, ...]
     message: str

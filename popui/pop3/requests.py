@@ -41,10 +41,14 @@ class Connect(Request):
 
 @dataclass(frozen=True)
 class FetchHeaders(Request):
-    """``TOP n 0`` for these messages (pipelined). Interactive = the rows on screen."""
+    """``TOP n 0`` for these messages (pipelined). Interactive = the rows on screen.
+
+    ``whole``: a server without TOP, and the user agreed: ``RETR`` each message (which marks it
+    seen on the server) and keep its header."""
 
     uids: tuple[str, ...]
     interactive: bool = False
+    whole: bool = False
 
     @property
     def priority(self) -> Priority:

@@ -62,6 +62,8 @@ DEFAULT_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 HEADER_BATCH = 500
 #: header results are reported to the UI in slices of this size
 REPORT_EVERY = 250
+#: whole messages in flight when a server without TOP fills the list with RETR (bounded memory)
+RETR_WINDOW = 4
 
 
 class Pop3Session:
@@ -95,6 +97,7 @@ class Pop3Session:
         self._headers_done: set[str] = set()
         self._top_broken = False
         self._top_notice_given = False
+        self._top_missing_said = False
         self._committing = False
         self._retried: Request | None = None  # a request is retried once after a reconnect
         self.capabilities = Capabilities()
@@ -407,8 +410,14 @@ class Pop3Session:
         caps = capabilities or self.capabilities
         return self._top_broken or (caps.known and not caps.top)
 
+    def _say_top_missing(self) -> None:
+        if not self._top_missing_said:
+            self._top_missing_said = True
+            self._emit(ev.TopMissing())
+
     def _fetch_headers(self, client: Pop3Client, request: FetchHeaders) -> None:
-        if self._top_missing():
+        if self._top_missing() and not request.whole:
+            self._say_top_missing()
             self._fail(request, "The server has no working TOP command: only numbers and "
                                 "sizes can be listed. Opening a message (RETR) marks it seen.")
             return
@@ -416,8 +425,11 @@ class Pop3Session:
                 if u in self._by_uid and u not in self._headers_done]
         batch, rest = todo[: self._header_batch], todo[self._header_batch :]
         if rest:
-            self._requeue(FetchHeaders(tuple(rest), request.interactive))
+            self._requeue(FetchHeaders(tuple(rest), request.interactive, request.whole))
         if not batch:
+            return
+        if request.whole:
+            self._fetch_whole(client, batch)
             return
         found: list[tuple[str, bytes]] = []
         failed: list[str] = []
@@ -427,6 +439,13 @@ class Pop3Session:
                 uid = batch[index]
                 if isinstance(result, Pop3Error):
                     failed.append(uid)
+                    if not self._headers_done and len(failed) == 1 and not found:
+                        # The first TOP of the session refused: TOP is missing. Stop here
+                        # (the first request goes alone, nothing else is in flight) instead
+                        # of asking for every message one by one.
+                        self._top_broken = True
+                        failed = list(batch)
+                        break
                     continue
                 self._headers_done.add(uid)
                 found.append((uid, result))
@@ -446,6 +465,34 @@ class Pop3Session:
                 self._top_broken = True
             self._emit(ev.HeadersFailed(tuple(failed), "The server refused TOP for these "
                                                        "messages."))
+            if self._top_broken:
+                self._say_top_missing()
+
+    def _fetch_whole(self, client: Pop3Client, batch: list[str]) -> None:
+        """No TOP, and the user agreed: RETR each message (a few in flight, each at most
+        max_message_size) and keep its header block."""
+        limit = self.account.max_message_size
+        wanted = [u for u in batch if self._by_uid[u].size <= limit]
+        failed = [u for u in batch if self._by_uid[u].size > limit]
+        found: list[tuple[str, bytes]] = []
+        commands = [f"RETR {self._by_uid[u].number}" for u in wanted]
+        try:
+            for index, status, body in client.pipeline(commands, multiline=True,
+                                                       window=RETR_WINDOW):
+                uid = wanted[index]
+                if isinstance(status, Pop3Error):
+                    failed.append(uid)
+                    continue
+                self._headers_done.add(uid)
+                found.append((uid, header_block(body)))
+                if len(found) >= REPORT_EVERY:
+                    self._report_headers(found)
+                    found = []
+        finally:
+            self._report_headers(found)
+        if failed:
+            self._emit(ev.HeadersFailed(tuple(failed), "These messages could not be read "
+                                                       "(refused, or over max_message_size)."))
 
     def _report_headers(self, found: list[tuple[str, bytes]]) -> None:
         if found:

@@ -122,6 +122,48 @@ class QuitDialog(ModalScreen[QuitChoice]):
         self.dismiss(choice)  # type: ignore[arg-type]
 
 
+class NoTopDialog(ModalScreen[bool]):
+    """A server without TOP: fill the list by downloading every message whole (True), which
+    marks them seen on the server, or show numbers and sizes only (False)."""
+
+    DEFAULT_CSS = dialog_css("NoTopDialog")
+    BINDINGS = [
+        Binding("w", "answer(True)", "Download whole"),
+        Binding("s,escape", "answer(False)", "Sizes only"),
+    ]
+
+    def __init__(self, count: int, total_bytes: int) -> None:
+        super().__init__()
+        self.count = count
+        self.total_bytes = total_bytes
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("This server has no TOP command", classes="title", markup=False)
+            yield Static(
+                "Without TOP, popui cannot read a message's headers without downloading it "
+                f"whole. It can download all {_plural(self.count, 'message')} "
+                f"({human_size(self.total_bytes)}) to fill the list — the server then marks "
+                "every one of them as seen — or list numbers and sizes only. Previews need TOP "
+                "either way; opening a message (Enter) downloads it. popui remembers this "
+                "choice for the account.",
+                markup=False,
+            )
+            with Horizontal():
+                yield Button("Download whole, mark seen (w)", id="whole", variant="warning")
+                yield Button("Sizes only (s)", id="sizes", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#sizes", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "whole")
+
+    def action_answer(self, whole: bool) -> None:
+        self.dismiss(whole)
+
+
 class ErrorDialog(ModalScreen[None]):
     """A message the user must acknowledge (fatal errors). The message may come from a server."""
 

@@ -27,12 +27,13 @@ from textual.worker import Worker
 from popui import messages as msg
 from popui.commands import MAIN_COMMANDS, bindings
 from popui.mailbox import Mailbox
+from popui.mailbox.model import NO_TOP
 from popui.messages import WorkerFailed
 from popui.pop3 import events as ev
 from popui.pop3.account import Credentials
 from popui.pop3.requests import Preview, Refresh, Retrieve, SetDebugLevel
 from popui.rows import next_sort
-from popui.screens.confirm import ConfirmCommit, ErrorDialog, QuitDialog
+from popui.screens.confirm import ConfirmCommit, ErrorDialog, NoTopDialog, QuitDialog
 from popui.screens.message_view import MessageView
 from popui.screens.sort_dialog import SortDialog
 from popui.widgets.list_header import ListHeader
@@ -98,7 +99,7 @@ class MainScreen(Screen[None]):
         self._filter_timer: Timer | None = None
         self._refilter_timer: Timer | None = None
         self._retry_timer: Timer | None = None
-        self._sorted_full = False
+        self._resort_timer: Timer | None = None
         self._credentials: Credentials | None = None
         """The last credentials logged in with: a refused-for-now login is retried with them."""
         self._password_to_remember: str | None = None
@@ -320,7 +321,6 @@ class MainScreen(Screen[None]):
     def _listing(self) -> None:
         rows = self.mailbox.rows
         self.message_list.set_rows(list(rows.values()))
-        self._sorted_full = False
         # Rows on screen first (an interactive request jumps the engine's queue), then the
         # rest from the cache, then what the cache lacks from the server.
         self.mailbox.want_headers(self.message_list.visible_uids())
@@ -347,6 +347,26 @@ class MainScreen(Screen[None]):
         self.message_list.refresh_rows(message.event.uids)
         self._sort_when_full()
 
+    @on(msg.TopMissing)
+    def _top_missing(self) -> None:
+        choice = self.mailbox.choices.get(NO_TOP)
+        if choice is None:
+            self.ask_about_no_top()
+        elif choice == "retr":
+            self.mailbox.fill_whole()
+
+    @work(exclusive=True, group="no-top", exit_on_error=False)
+    async def ask_about_no_top(self) -> None:
+        """Once per account: fill the list by downloading whole messages (which marks them
+        seen on the server), or show numbers and sizes only."""
+        rows = self.mailbox.rows.values()
+        pending = [row for row in rows if not row.loaded or row.error]
+        whole = await self.app.push_screen_wait(
+            NoTopDialog(len(pending), sum(row.size for row in pending)))
+        self.mailbox.choose(NO_TOP, "retr" if whole else "sizes")
+        if whole:
+            self.mailbox.fill_whole()
+
     @on(msg.CacheDone)
     def _cache_done(self, message: msg.CacheDone) -> None:
         if message.event.listing == self.mailbox.listing:
@@ -356,10 +376,20 @@ class MainScreen(Screen[None]):
         self.status.update_status(loaded=self.mailbox.loaded, total=len(self.mailbox.rows))
 
     def _sort_when_full(self) -> None:
-        if self.mailbox.loaded == len(self.mailbox.rows) and not self._sorted_full:
-            self._sorted_full = True
-            if self.message_list.sort_key != "number":
-                self.message_list.resort()
+        """Rows that got their headers move to their place: at once when the last one is in,
+        meanwhile at most twice a second (sorting 100,000 rows per batch would be too much)."""
+        if self.message_list.sort_key == "number":
+            return
+        if self.mailbox.loaded == len(self.mailbox.rows):
+            if self._resort_timer is not None:
+                self._resort_timer.stop()
+            self._resort()
+        elif self._resort_timer is None:
+            self._resort_timer = self.set_timer(0.5, self._resort)
+
+    def _resort(self) -> None:
+        self._resort_timer = None
+        self.message_list.resort()
 
     def _unloaded(self) -> tuple[str, ...]:
         """Rows still without headers: those shown first, in the list's order, then those the
@@ -439,10 +469,7 @@ class MainScreen(Screen[None]):
         lines = []
         for key in keys[:most]:
             row = self.mailbox.row(key)
-            if row is None:
-                lines.append("- (a message no longer listed)")
-            else:
-                lines.append(f"- {row.subject or '(no subject)'} — {row.sender or '?'}")
+            lines.append(f"- {row.describe() if row else '(a message no longer listed)'}")
         if len(keys) > most:
             lines.append(f"… and {len(keys) - most} more")
         return "\n".join(lines)
@@ -649,7 +676,7 @@ class MainScreen(Screen[None]):
             self.notify("Not connected: nothing can be deleted now.", severity="warning")
             return
         ok = await self.app.push_screen_wait(ConfirmCommit(
-            len(rows), sum(row.size for row in rows), [row.subject for row in rows],
+            len(rows), sum(row.size for row in rows), [row.describe() for row in rows],
         ))
         if not ok:
             return

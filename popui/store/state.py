@@ -32,6 +32,9 @@ CREATE TABLE IF NOT EXISTS headers (
 CREATE TABLE IF NOT EXISTS marks (
     account TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (account, key)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS choices (
+    account TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (account, name)
+) WITHOUT ROWID;
 """
 _CHUNK = 500  # stays below SQLite's limit on query parameters
 #: seconds to wait for another popui holding a lock on the same file before giving up
@@ -139,6 +142,20 @@ class LocalState:
     def clear_marks(self) -> None:
         with self._lock:
             self._conn.execute("DELETE FROM marks WHERE account = ?", (self.account,))
+
+    # -- choices the user made for this account (e.g. what to do without TOP) ---------------
+
+    def choices(self) -> dict[str, str]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT name, value FROM choices WHERE account = ?", (self.account,)
+            ).fetchall()
+        return dict(rows)
+
+    def set_choice(self, name: str, value: str) -> None:
+        with self._lock:
+            self._conn.execute("INSERT OR REPLACE INTO choices VALUES (?, ?, ?)",
+                               (self.account, name, value))
 
     # -- housekeeping ------------------------------------------------------------------------
 

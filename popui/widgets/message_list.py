@@ -161,6 +161,8 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
         self._styles: dict[str, Style] = {}
         self._visible_timer: Timer | None = None
         self._last_highlighted: str | None = None
+        self._user_moved = False
+        """Until the user moves the cursor it stays on the top row, however the rows sort."""
 
     # -- data --------------------------------------------------------------------------------
 
@@ -231,6 +233,8 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
         self._index = {row.uid: i for i, row in enumerate(self._view)}
         self._strips.clear()
         self.virtual_size = Size(self.scrollable_content_region.width, len(self._view))
+        if not self._user_moved:
+            keep_uid = None
         cursor = self._index.get(keep_uid, 0) if keep_uid is not None else 0
         self._cursor = min(cursor, max(len(self._view) - 1, 0))
         self.refresh()
@@ -258,6 +262,7 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
     def move_cursor(self, index: int) -> None:
         if not self._view:
             return
+        self._user_moved = True
         index = max(0, min(index, len(self._view) - 1))
         if index != self._cursor:
             old = self._cursor
