@@ -6,12 +6,26 @@ identities were fingerprints checked again at commit time; see `popui.pop3.ident
 
 from __future__ import annotations
 
-from fault_server import FaultServer, Session, StoredMessage, fault_server, make_message
+import threading
+
+from engine_support import Recorder
+from fault_server import (
+    PASSWORD,
+    USER,
+    FaultServer,
+    Session,
+    StoredMessage,
+    fault_server,
+    make_message,
+)
 from test_engine_faults import session_on
 
 from popui.pop3 import events as ev
+from popui.pop3.account import Account, Credentials
 from popui.pop3.identity import is_fingerprint
-from popui.pop3.requests import Commit, Preview
+from popui.pop3.protocol_log import ProtocolLog
+from popui.pop3.requests import Commit, FetchHeaders, Preview
+from popui.pop3.session import Pop3Session
 
 
 def _messages(count: int) -> list[tuple[str, bytes]]:
@@ -132,3 +146,33 @@ def test_no_uidl_and_no_top_marks_last_for_one_connection() -> None:
         done = rec.wait(ev.CommitDone)
         assert done.deleted == () and done.missing == (marked,)
     assert server.deleted == []
+
+
+def test_a_preview_jumps_a_rolling_header_fill() -> None:
+    # The background fill keeps its window full without draining between batches, and gives
+    # way as soon as the user asks for a preview: the window drains, the preview is answered,
+    # and the fill goes on where it stopped, every header exactly once.
+    log = ProtocolLog(level=1)
+    tops_sent = threading.Semaphore(0)
+    log.subscribe(lambda line: line.text.startswith("TOP") and tops_sent.release())
+    with fault_server("slow-drip", _messages(200), targets=("TOP",), drip_delay=0.0002) as server:
+        account = Account(name="roll", host=server.host, port=server.port, security="none",
+                          user=USER, auth="user", timeout=10.0)
+        rec = Recorder()
+        session = Pop3Session(account, rec, window=8, log=log)
+        session.start(Credentials(password=PASSWORD))
+        try:
+            listing = rec.wait(ev.Listing)
+            keys = tuple(m.uid for m in listing.messages)
+            session.submit(FetchHeaders(keys))
+            for _ in range(10):  # the fill is under way
+                assert tops_sent.acquire(timeout=20)
+            session.submit(Preview(keys[-1], lines=1))
+            assert b"message 200" in rec.wait(ev.PreviewReady, timeout=30).data
+            rec.wait(ev.HeadersFetched, lambda e: e.done == 200, timeout=60)
+        finally:
+            session.stop()
+    tops = [line for _, line in server.commands if line.startswith("TOP")]
+    assert tops.index("TOP 200 1") < 40  # answered long before the 200 headers were
+    got = [key for e in rec.of(ev.HeadersFetched) for key, _ in e.headers]
+    assert sorted(got) == sorted(keys)

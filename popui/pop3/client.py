@@ -416,7 +416,8 @@ class Pop3Client(poplib.POP3):
         self._getresp()
         return self._read_body(size_hint)
 
-    def headers(self, messages: Sequence[MessageInfo | Listed], *, window: int = DEFAULT_WINDOW
+    def headers(self, messages: Sequence[MessageInfo | Listed], *, window: int = DEFAULT_WINDOW,
+                stop: Callable[[], bool] | None = None,
                 ) -> Iterator[tuple[int, bytes | Pop3Error]]:
         """Header blocks by ``TOP n 0``, as ``(index, header or -ERR)``, not in order.
 
@@ -427,6 +428,11 @@ class Pop3Client(poplib.POP3):
         messages. A reply's rest up to ``DISCARD_LIMIT`` is then read and dropped; a longer
         one ends the connection after its header is yielded (``TopCutOff``): reconnect for
         the others.
+
+        The window rolls: new requests go out as replies come in, never draining in between,
+        until ``stop()`` says something more urgent waits; then nothing more is sent, the
+        replies in flight are read, and the generator ends (the caller asks again for the
+        messages it did not get).
         """
         todo = deque(range(len(messages)))
         if messages and not self._top_probed:
@@ -439,6 +445,8 @@ class Pop3Client(poplib.POP3):
             while todo or in_flight:
                 allowed = (window if self._top_probed and not self.top_ignores_lines
                            and self.capabilities.pipelining else 1)
+                if todo and in_flight and stop is not None and stop():
+                    todo.clear()  # drain what is in flight, send nothing more
                 if todo and len(in_flight) <= allowed // 2:
                     chunk = [todo.popleft() for _ in range(min(len(todo),
                                                                allowed - len(in_flight)))]

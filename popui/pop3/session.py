@@ -49,6 +49,7 @@ from popui.pop3.requests import (
     FetchHeaders,
     Noop,
     Preview,
+    Priority,
     Refresh,
     Request,
     Retrieve,
@@ -58,8 +59,6 @@ from popui.sizes import human_size
 
 ClientFactory = Callable[..., Pop3Client]
 DEFAULT_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
-#: TOP requests per background batch: interactive requests get in between batches
-HEADER_BATCH = 500
 #: header results are reported to the UI in slices of this size
 REPORT_EVERY = 250
 #: whole messages in flight when a server without TOP fills the list with RETR (bounded memory)
@@ -79,7 +78,6 @@ class Pop3Session:
         ssl_context: ssl.SSLContext | None = None,
         backoff: Sequence[float] = DEFAULT_BACKOFF,
         window: int = DEFAULT_WINDOW,
-        header_batch: int = HEADER_BATCH,
     ) -> None:
         self.account = account
         self.log = log if log is not None else ProtocolLog(0)
@@ -88,7 +86,6 @@ class Pop3Session:
         self._ssl_context = ssl_context
         self._backoff = tuple(backoff)
         self._window = window
-        self._header_batch = header_batch
         self._client: Pop3Client | None = None
         self._credentials: Credentials | None = None
         self._messages: tuple[MessageInfo, ...] = ()
@@ -410,6 +407,11 @@ class Pop3Session:
         caps = capabilities or self.capabilities
         return self._top_broken or (caps.known and not caps.top)
 
+    def _interactive_waiting(self) -> bool:
+        """True when a request of the user's (a preview, an open, a commit) is queued."""
+        with self._cond:
+            return self._stopping or any(p[0] < Priority.BACKGROUND for p in self._pending)
+
     def _say_top_missing(self) -> None:
         if not self._top_missing_said:
             self._top_missing_said = True
@@ -421,11 +423,8 @@ class Pop3Session:
             self._fail(request, "The server has no working TOP command: only numbers and "
                                 "sizes can be listed. Opening a message (RETR) marks it seen.")
             return
-        todo = [u for u in dict.fromkeys(request.uids)
-                if u in self._by_uid and u not in self._headers_done]
-        batch, rest = todo[: self._header_batch], todo[self._header_batch :]
-        if rest:
-            self._requeue(FetchHeaders(tuple(rest), request.interactive, request.whole))
+        batch = [u for u in dict.fromkeys(request.uids)
+                 if u in self._by_uid and u not in self._headers_done]
         if not batch:
             return
         if request.whole:
@@ -434,8 +433,11 @@ class Pop3Session:
         found: list[tuple[str, bytes]] = []
         failed: list[str] = []
         try:
+            # Background filling gives way to what the user is looking at: the window drains
+            # and the rest is asked for again behind the interactive request.
+            stop = None if request.interactive else self._interactive_waiting
             for index, result in client.headers([self._by_uid[u] for u in batch],
-                                                window=self._window):
+                                                window=self._window, stop=stop):
                 uid = batch[index]
                 if isinstance(result, Pop3Error):
                     failed.append(uid)
@@ -455,6 +457,10 @@ class Pop3Session:
         except TopCutOff:
             self._drop()  # closed on purpose after a header; the next request reconnects
             self._requeue(request)  # what is done is skipped
+        else:
+            left = tuple(u for u in batch if u not in self._headers_done and u not in failed)
+            if left:
+                self._requeue(FetchHeaders(left, request.interactive))
         finally:
             self._report_headers(found)
             if client.top_ignores_lines and not self._top_notice_given:
