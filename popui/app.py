@@ -109,6 +109,7 @@ class PopuiApp(App[None]):
             preview_lines=self.account.preview_lines,
             clock=self.clock,
             date_format=self.settings.ui.date_format,
+            remember_choice=self.remember_ui_choice,
         )
         await self.push_screen(self.main)
 
@@ -149,6 +150,22 @@ class PopuiApp(App[None]):
     def _theme_changed(self, theme: Theme) -> None:
         if self._theme_ready and self.config_path is not None:
             self._save_theme(theme.name)
+
+    def remember_ui_choice(self, key: str, value: str) -> None:
+        """A ``[ui]`` setting the user changed in the app (the preview's place): saved."""
+        if self.config_path is not None:
+            self._save_ui_choice(key, value)
+
+    @work(thread=True, group="save-ui", exit_on_error=False)
+    def _save_ui_choice(self, key: str, value: str) -> None:
+        from popui.config import ConfigError, save_ui_choice
+
+        assert self.config_path is not None
+        try:
+            save_ui_choice(self.config_path, key, value)
+        except (ConfigError, OSError) as error:
+            self.call_from_thread(self.notify, f"Setting not saved: {error}",
+                                  severity="warning", markup=False)
 
     @work(thread=True, exclusive=True, group="save-theme", exit_on_error=False)
     def _save_theme(self, name: str) -> None:

@@ -45,7 +45,8 @@ MAIN_COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "preview", "p", "toggle_preview", "Preview",
-        "Show or hide the header preview (TOP: nothing is marked seen).", "Read", footer=True,
+        "Preview on the right, below, or off (TOP: nothing is marked seen).", "Read",
+        footer=True,
     ),
     Command(
         "sort", "s", "cycle_sort", "Sort",

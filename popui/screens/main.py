@@ -70,7 +70,7 @@ class MainScreen(Screen[None]):
             height: 40%; width: 1fr; border-top: tall $panel;
         }
         & #panes.-off #preview { display: none; }
-        & #filter { dock: bottom; display: none; height: 1; border: none; padding: 0 1; }
+        & #filter { display: none; height: 1; border: none; padding: 0 1; }
         & #filter.-shown { display: block; }
     }
     """
@@ -85,13 +85,17 @@ class MainScreen(Screen[None]):
         preview_lines: int = 20,
         clock: Callable[[], datetime] | None = None,
         date_format: str | None = None,
+        remember_choice: Callable[[str, str], None] | None = None,
     ) -> None:
+        """``remember_choice(key, value)`` saves a ``[ui]`` setting the user changed here."""
         super().__init__()
         self.mailbox = mailbox
         self.secrets = secrets
         self.account_label = account_label
         self.preview_mode = preview if preview in PREVIEW_MODES else "right"
-        self._last_preview_place = self.preview_mode if self.preview_mode != "off" else "right"
+        """Where the user wants the preview (config, or cycled with ``p``)."""
+        self._asked_here = False  # cycled in this session: taken as it is, even when narrow
+        self.remember_choice = remember_choice
         self.preview_lines = preview_lines
         self._clock = clock
         self._date_format = date_format or "%Y-%m-%d"
@@ -130,6 +134,7 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.status.update_status(account=self.account_label)
         self.message_list.focus()
+        self._place_preview()
         self.mailbox.bind(self._post_update)
         self.mailbox.subscribe(self._listen)
         self.login()
@@ -160,7 +165,25 @@ class MainScreen(Screen[None]):
 
     @property
     def preview_shown(self) -> bool:
-        return self.preview_mode != "off"
+        return self.preview_place != "off"
+
+    @property
+    def preview_place(self) -> str:
+        """Where the preview is: the user's choice, except that "right" moves below the list
+        while the subject column would get fewer than 30 characters beside it."""
+        if self.preview_mode != "right" or self._asked_here or not self.is_mounted:
+            return self.preview_mode
+        beside = int(self.size.width * 0.55) - 2
+        return "bottom" if self.message_list.columns(beside).subject < 30 else "right"
+
+    def _place_preview(self) -> None:
+        place = self.preview_place
+        panes = self.query_one("#panes")
+        for mode in PREVIEW_MODES:
+            panes.set_class(mode == place, f"-{mode}")
+
+    def on_resize(self) -> None:
+        self._place_preview()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         WorkerFailed.forward(event)
@@ -546,14 +569,13 @@ class MainScreen(Screen[None]):
         self.message_list.select_current()
 
     def action_toggle_preview(self) -> None:
-        panes = self.query_one("#panes")
-        if self.preview_shown:
-            self._last_preview_place = self.preview_mode
-            self.preview_mode = "off"
-        else:
-            self.preview_mode = self._last_preview_place
-        for mode in PREVIEW_MODES:
-            panes.set_class(mode == self.preview_mode, f"-{mode}")
+        """``p``: right, below, off, right… from where it is now; remembered in the config."""
+        place = self.preview_place
+        self.preview_mode = PREVIEW_MODES[(PREVIEW_MODES.index(place) + 1) % len(PREVIEW_MODES)]
+        self._asked_here = True
+        self._place_preview()
+        if self.remember_choice is not None:
+            self.remember_choice("preview", self.preview_mode)
         if self.preview_shown:
             self._schedule_preview()
 
