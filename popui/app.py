@@ -188,7 +188,7 @@ class PopuiApp(App[None]):
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def choose_account(self) -> None:
         """No account given: pick one of the configured accounts, or add the first one."""
-        from popui.config import ConfigError, account_from_fields, save_account
+        from popui.config import account_from_fields
         from popui.credentials import SecretSource
         from popui.screens.account_form import AccountForm
         from popui.screens.account_picker import AccountPicker
@@ -211,16 +211,38 @@ class PopuiApp(App[None]):
             fields = dict(answer)
             name = fields.pop("name")
             account, secret_settings = account_from_fields(name, fields)
-            if self.config_path is not None:
-                try:
-                    await asyncio.to_thread(save_account, self.config_path, name, fields)
-                except (ConfigError, OSError) as error:
-                    self.notify(f"Account not saved: {error}", severity="warning",
-                                markup=False)
             self.account = account
             self.secrets = SecretSource(account, secret_settings.password_command,
                                         secret_settings.oauth2_token_command)
+            await self._open_mailbox()
+            if self.config_path is not None and self.mailbox is not None:
+                # As `popui account add`: saved only once the login has worked.
+                self._save_after_login(self.mailbox, self.config_path, name, fields)
+            return
         await self._open_mailbox()
+
+    def _save_after_login(self, mailbox: Mailbox, path: Path, name: str,
+                          fields: dict[str, Any]) -> None:
+        from popui.config import ConfigError, save_account
+        from popui.pop3 import events as ev
+
+        def listen(event: ev.Event) -> None:
+            if isinstance(event, ev.Connected):
+                mailbox.unsubscribe(listen)
+                self.run_worker(save, thread=True, group="save-account", exit_on_error=False)
+            elif isinstance(event, ev.Fatal):
+                mailbox.unsubscribe(listen)
+                self.notify("The account was not saved: the login did not work.",
+                            severity="warning", markup=False)
+
+        def save() -> None:
+            try:
+                save_account(path, name, fields)
+            except (ConfigError, OSError) as error:
+                self.call_from_thread(self.notify, f"Account not saved: {error}",
+                                      severity="warning", markup=False)
+
+        mailbox.subscribe(listen)
 
     # -- leaving ---------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from popui.config import Settings, load_settings
 from popui.credentials import KEYRING_SERVICE
 from popui.screens.account_form import AccountForm
 from popui.screens.account_picker import AccountPicker
+from popui.screens.confirm import ErrorDialog
 from popui.screens.password_prompt import PasswordPrompt
 
 
@@ -82,3 +83,31 @@ async def test_picker_opens_the_account_chosen(mailbox, tmp_path: Path) -> None:
         await listed(pilot, app, 2)  # no prompt: the keyring had the password
         assert app.account is settings.accounts["here"]
         await pilot.press("q")
+
+
+@run_async
+async def test_the_form_saves_nothing_when_the_login_fails(mailbox, tmp_path: Path) -> None:
+    # The form says it tests the login first; it saved an account whose certificate was
+    # refused (`popui account add` correctly saved nothing). Same rule for both now.
+    server = mailbox.server
+    config = tmp_path / "config.toml"
+    app = PopuiApp(account=None, settings=Settings(), config_path=config,
+                   state_folder=tmp_path / "state")
+    async with app.run_test(size=(110, 50)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, AccountForm), what="the form")
+        form = app.screen
+        for widget_id, value in (("name", "home"), ("host", server.host),
+                                 ("port", str(server.port_tls)), ("user", mailbox.name)):
+            form.query_one(f"#{widget_id}", Input).focus()
+            await type_text(pilot, value)
+        form.query_one("#security", Select).value = "tls"  # the test CA is not trusted here
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, PasswordPrompt), what="prompt")
+        await type_text(pilot, mailbox.password)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorDialog), what="refused")
+        assert "certificate" in app.screen.message.lower()
+        await wait_until(pilot, lambda: any("not saved" in n.message
+                                            for n in app._notifications), what="the notice")
+        await app.action_quit_now()
+    assert not config.exists() or "home" not in config.read_text()
