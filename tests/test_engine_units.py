@@ -245,3 +245,18 @@ def test_dropping_a_long_rest_holds_one_chunk_at_a_time() -> None:
     assert reader.skip_block(None, 1 << 30) == 80 + 20_000 * 80
     assert largest < 200  # never the whole 1.6 MB
     assert reader.readline(None, 1 << 20) == b"+OK next\r\n"
+
+
+def test_a_log_file_that_fails_later_stops_being_written_without_ending_the_session(
+    tmp_path,
+) -> None:
+    path = tmp_path / "pop3.log"
+    log = ProtocolLog(level=1, path=path)
+    log.note("first")
+    assert log._file is not None
+    log._file.close()  # as a full disk or a vanished mount would make writes fail
+    log.note("second")
+    log.note("third")
+    texts = [line.text for line in log.lines()]
+    assert texts[:2] == ["first", "second"] and "Stopped writing the log file" in texts[2]
+    assert texts[3] == "third"
