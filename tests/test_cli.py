@@ -429,3 +429,16 @@ def test_a_writable_log_file_is_created_private(
     assert entry.main(["--log-file", str(path)]) == 0
     assert launched[0]["log_file"] == path
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_deeply_nested_config_exits_2_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], launched: list[dict[str, Any]],
+) -> None:
+    for text in ("x = " + "[" * 2000 + "]" * 2000 + "\n", "x = " + "{a = " * 2000 + "}" * 2000):
+        path = config(tmp_path, text)
+        for argv in ([], ["account", "list"]):
+            assert entry.main(argv) == 2
+            err = capsys.readouterr().err
+            assert f"popui: {path}" in err and "nested too deeply" in err
+            assert "Traceback" not in err
+    assert launched == []
