@@ -175,7 +175,7 @@ def iso2022jp_nec_extensions() -> bytes:
     )
 
 
-@case("Short UTF-8 with one stray byte: raw in Subject and body, in an RFC 2231 file name")
+@case("Short UTF-8 with one stray byte: raw in Subject and body; file names raw, RFC 2231, 2047")
 def utf8_stray_byte() -> bytes:
     stray = "Grüße aus Köln".encode() + b"\xff"
     return _msg(
@@ -184,6 +184,10 @@ def utf8_stray_byte() -> bytes:
         b"--s\nContent-Type: text/plain; charset=utf-8\n\n" + stray + b"\n"
         b"--s\nContent-Type: application/octet-stream\n"
         b"Content-Disposition: attachment; filename*=utf-8''Gr%C3%BC%C3%9Fe%FF.txt\n\n"
+        b"data\n--s\nContent-Type: application/octet-stream\n"
+        b'Content-Disposition: attachment; filename="' + stray + b'.txt"\n\n'
+        b"data\n--s\nContent-Type: application/octet-stream\n"
+        b'Content-Disposition: attachment; filename="=?utf-8?q?Gr=C3=BC=C3=9Fe=FF?=.txt"\n\n'
         b"data\n--s--\n",
     )
 
