@@ -97,6 +97,7 @@ _COLOR_FIELDS = {
 }
 _NUMBER_FIELDS = {"luminosity_spread", "text_alpha"}
 _BOOL_FIELDS = {"dark", "ansi"}
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}")  # it is shown in the palette and saved
 _ALPHA = re.compile(r"\d{1,3}(\.\d+)?%")
 
 
@@ -125,6 +126,9 @@ def theme_from_toml(text: str, source: str = "<theme>") -> Theme:
     for key in ("name", "primary"):
         if not isinstance(data.get(key), str) or not data[key]:
             raise ThemeFileError(f"{source}: '{key}' is required")
+    if not _NAME.fullmatch(data["name"]):
+        raise ThemeFileError(f"{source}: 'name' must be up to 40 letters, digits, spaces, "
+                             "'-', '_' or '.'")
     for key in _COLOR_FIELDS & set(data):
         _check_color(data[key], f"{source}: {key}")
     for key in _BOOL_FIELDS & set(data):

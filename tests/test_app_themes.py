@@ -105,6 +105,7 @@ BROKEN_THEMES = {
     "unknown-variable.toml": 'name = "unk"\nprimary = "#123456"\n[variables]\n'
                              'mail-markd = "#ffffff"\n',
     "deep.toml": "x = " + "[" * 2000 + "]" * 2000 + "\n",
+    "name.toml": 'name = "[@click=app.quit]x\\u001b"\nprimary = "#123456"\n',
 }
 
 
@@ -127,7 +128,7 @@ def test_every_field_of_a_theme_file_is_checked_before_it_is_registered(
     for name in BROKEN_THEMES:
         assert name in text
     assert "luminosity_spread" in text and "block-cursor-background" in text
-    assert "nested too deeply" in text and "mail-markd" in text
+    assert "nested too deeply" in text and "mail-markd" in text and "'name' must be" in text
     for theme in loaded.themes:
         theme.to_color_system().generate()  # what registering does later
 
