@@ -76,7 +76,7 @@ def run_secret_command(command: str, what: str = "password_command") -> str:
         raise SecretError(f"{what} could not be started: {exc.strerror}") from None
     if done.returncode != 0:
         line = error_line(done.stderr, done.stdout)
-        detail = f" ({line})" if line else ""
+        detail = f" ({line.rstrip('.')})" if line else ""
         raise SecretError(
             f"{what} failed with exit status {done.returncode}{detail}. {_FULL_TEXT}"
         )
