@@ -165,14 +165,15 @@ def _cp50220(text: str) -> bytes:
     return bytes(out + (b"\x1b(B" if jis else b""))
 
 
-@case("ISO-2022-JP with NEC and IBM extension characters (№, ①, ⅰ, ㈱) in Subject and body")
+@case("ISO-2022-JP with NEC and IBM extension characters (№, ①, ⅰ, ㈱): Subject, raw To, body")
 def iso2022jp_nec_extensions() -> bytes:
     subject = base64.b64encode(_cp50220("№①のお知らせ")).decode()
-    return _msg(
-        f"{_STD}\nSubject: =?iso-2022-jp?b?{subject}?=\nMIME-Version: 1.0\n"
-        "Content-Type: text/plain; charset=iso-2022-jp\nContent-Transfer-Encoding: 7bit",
-        _cp50220("会員№123\n①ⅰ㈱テスト\n"),
+    headers = (
+        b"From: Sender <sender@example.com>\nTo: " + _cp50220("㈱テスト")  # raw, no RFC 2047
+        + f" <you@example.com>\nSubject: =?iso-2022-jp?b?{subject}?=\nMIME-Version: 1.0\n"
+        "Content-Type: text/plain; charset=iso-2022-jp\nContent-Transfer-Encoding: 7bit".encode()
     )
+    return _msg(headers, _cp50220("会員№123\n①ⅰ㈱テスト\n"))
 
 
 @case("Short UTF-8 with one stray byte: raw in Subject and body; file names raw, RFC 2231, 2047")

@@ -133,7 +133,8 @@ def test_short_utf8_with_a_stray_byte_stays_utf8(tmp_path: Path) -> None:
 def test_iso2022jp_with_nec_and_ibm_extensions_decodes_through_cp932() -> None:
     raw = CORPUS["iso2022jp_nec_extensions"][0]
     lines = ("会員№123", "①ⅰ㈱テスト")
-    assert summarize_headers(raw).subject == "№①のお知らせ"
+    summary = summarize_headers(raw)
+    assert summary.subject == "№①のお知らせ" and summary.to == "㈱テスト <you@example.com>"
     assert parse_preview(raw).body_lines == lines
     text = parse_message(raw).text
     assert text == "\n".join(lines) + "\n" and "␛" not in text and "\ufffd" not in text

@@ -176,9 +176,9 @@ def _jis_run(run: bytes, mode: str) -> str:
 
 def decode_header_bytes(data: bytes) -> str:
     """A raw header value: UTF-8 if it is, else Windows-1252/Latin-1."""
-    if data.isascii():
+    if data.isascii() and b"\x1b" not in data:
         return data.decode("ascii")
-    return decode_bytes(data, None)
+    return decode_bytes(data, None)  # raw ISO-2022-JP, as old Japanese mailers send, included
 
 
 ENCODED_WORD = re.compile(r"=\?([^?\s]{1,80})\?([qQbB])\?([^?]*?)\?=")
