@@ -17,6 +17,7 @@ from popui.cli.parser import build_command_parser, build_parser, command_for
 from popui.config import ConfigError, Settings, account_from_fields, load_settings
 from popui.credentials import Secrets, SecretSource, StaticSecret
 from popui.pop3.account import Account
+from popui.pop3.protocol_log import LogFileError, check_log_file
 
 _AD_HOC = ("host", "port", "user", "security", "auth", "ca_file", "password_command",
            "allow_plaintext_password")
@@ -82,14 +83,15 @@ def choose_account(
     return settings.accounts[name], SecretSource.for_account(settings, name)
 
 
-def run_demo(args: argparse.Namespace, settings: Settings, config_path: Path) -> int:
+def run_demo(args: argparse.Namespace, settings: Settings, config_path: Path,
+             log_file: Path | None) -> int:
     from popui.demo import start_demo_server
 
     server = start_demo_server()
     try:
         return run_app(
             settings=settings, account=server.account(), secrets=StaticSecret(server.password),
-            debug_level=args.debug_level, log_file=_path(args.log_file), config_path=config_path,
+            debug_level=args.debug_level, log_file=log_file, config_path=config_path,
             keep_state=False,  # a new port each run: nothing worth remembering
         )
     finally:
@@ -106,6 +108,7 @@ def run_fetch_command(args: argparse.Namespace) -> int:
 
     config_path = _path(args.config) or locations.config_file()
     settings = load_settings(config_path)
+    _log_file(args.log_file)
     account, secrets = choose_account(args, settings, args.fetch_parser)
     if account is None or secrets is None:
         known = ", ".join(settings.accounts)
@@ -117,6 +120,14 @@ def run_fetch_command(args: argparse.Namespace) -> int:
     return run_fetch(args, account, secrets, config_path, configured=not args.host)
 
 
+def _log_file(value: str | None) -> Path | None:
+    """``--log-file``, checked writable now: later, the session could only go quiet."""
+    path = _path(value)
+    if path is not None:
+        check_log_file(path)
+    return path
+
+
 def _main(argv: list[str]) -> int:
     parser = build_parser()
     if command := command_for(argv, parser):
@@ -125,14 +136,15 @@ def _main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     config_path = _path(args.config) or locations.config_file()
     settings = load_settings(config_path)
+    log_file = _log_file(args.log_file)
     if args.demo:
         if args.name or args.account_name or args.host:
             parser.error("--demo opens the demo mailbox; leave out the account")
-        return run_demo(args, settings, config_path)
+        return run_demo(args, settings, config_path, log_file)
     account, secrets = choose_account(args, settings, parser)
     return run_app(
         settings=settings, account=account, secrets=secrets, debug_level=args.debug_level,
-        log_file=_path(args.log_file), config_path=config_path,
+        log_file=log_file, config_path=config_path,
     )
 
 
@@ -142,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main(list(sys.argv[1:] if argv is None else argv))
     except SystemExit as exc:  # argparse: --help, --version and usage errors
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
-    except ConfigError as exc:
+    except (ConfigError, LogFileError) as exc:
         print(f"popui: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # a folder that cannot be created, a file that cannot be read...

@@ -115,6 +115,8 @@ def parse_settings(text: str, path: Path | None = None) -> Settings:
         raise ConfigError(
             f"not valid TOML: {problem}; see https://toml.io for the syntax", path, line,
         ) from None
+    except RecursionError:
+        raise ConfigError("not a configuration file: values nested too deeply", path) from None
     return _Validator(text, path).settings(data)
 
 

@@ -3,7 +3,8 @@
 Order for a password: ``password_command`` (first line of its output) → the keyring (service
 ``popui``, one entry per account named ``user@host:port``) → ``None``, which means "ask the user".
 Nothing here ever writes a secret to a file, and no error message contains one: a failing command
-is reported by its exit status and the first line of its *stderr*, never its stdout.
+is reported by its exit status and, only when it cannot be the secret, a line of its error output
+(``error_line``); never its stdout, never the command line (which can hold a secret too).
 
 Every method may block (a keyring over D-Bus, a locked keychain, a slow ``pass``): call them from
 a thread worker, never on the UI thread.
@@ -52,10 +53,15 @@ def keyring_status() -> str | None:
     return None
 
 
+#: where to read everything a failing command printed: popui never shows or stores it
+_FULL_TEXT = "To read all it printed, run the command yourself in a terminal."
+
+
 def run_secret_command(command: str, what: str = "password_command") -> str:
     """Run ``command`` in the shell and return the first line of its output.
 
-    Raises ``SecretError`` naming the command, its exit status and the first line of stderr.
+    Raises ``SecretError`` with the exit status and at most one line of stderr that cannot be
+    the secret (``error_line``); the command itself is not named, as it may hold a secret.
     """
     try:
         done = subprocess.run(
@@ -64,18 +70,38 @@ def run_secret_command(command: str, what: str = "password_command") -> str:
         )
     except subprocess.TimeoutExpired:
         raise SecretError(
-            f"{what} `{command}` did not finish within {COMMAND_TIMEOUT:.0f} seconds"
+            f"{what} did not finish within {COMMAND_TIMEOUT:.0f} seconds. {_FULL_TEXT}"
         ) from None
     except OSError as exc:
-        raise SecretError(f"{what} `{command}` could not be started: {exc.strerror}") from None
+        raise SecretError(f"{what} could not be started: {exc.strerror}") from None
     if done.returncode != 0:
-        err = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        detail = f": {err[0]}" if err else ""
-        raise SecretError(f"{what} `{command}` failed with exit status {done.returncode}{detail}")
+        line = error_line(done.stderr, done.stdout)
+        detail = f" ({line.rstrip('.')})" if line else ""
+        raise SecretError(
+            f"{what} failed with exit status {done.returncode}{detail}. {_FULL_TEXT}"
+        )
     lines = done.stdout.decode("utf-8", "replace").splitlines()
     if not lines or not lines[0]:
-        raise SecretError(f"{what} `{command}` printed nothing on its first line")
+        raise SecretError(f"{what} printed nothing on its first line. {_FULL_TEXT}")
     return lines[0]
+
+
+def error_line(stderr: bytes, stdout: bytes, limit: int = 160) -> str | None:
+    """The first line of ``stderr`` that cannot be the secret, or ``None``.
+
+    Tools and scripts do print the password on stderr. A line is left out when it is one word
+    (a password rarely has spaces; an error message always has), or contains any line the
+    command printed on stdout.
+    """
+    printed = [line.strip() for line in stdout.decode("utf-8", "replace").splitlines()]
+    printed = [line for line in printed if line]
+    for raw in stderr.decode("utf-8", "replace").splitlines():
+        line = " ".join(raw.split())
+        if " " not in line or any(out in line or line in out for out in printed):
+            continue
+        line = "".join(c if c.isprintable() else "?" for c in line)
+        return line if len(line) <= limit else line[: limit - 1] + "…"
+    return None
 
 
 def _problem(action: str, exc: BaseException, secret: str | None = None) -> str:

@@ -15,12 +15,15 @@ a theme that leaves them out gets values derived from its own palette.
 from __future__ import annotations
 
 import contextlib
+import functools
+import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 from textual.color import Color, ColorParseError
+from textual.css.constants import VALID_STYLE_FLAGS
 from textual.theme import Theme
 
 MAIL_VARIABLES: dict[str, str] = {
@@ -92,35 +95,66 @@ _COLOR_FIELDS = {
     "primary", "secondary", "warning", "error", "success", "accent",
     "foreground", "background", "surface", "panel", "boost",
 }
+_NUMBER_FIELDS = {"luminosity_spread", "text_alpha"}
+_BOOL_FIELDS = {"dark", "ansi"}
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}")  # it is shown in the palette and saved
+_ALPHA = re.compile(r"\d{1,3}(\.\d+)?%")
+
+
+@functools.cache
+def _known_variables() -> frozenset[str]:
+    """The variables Textual's CSS uses, plus popui's mail colours."""
+    generated = Theme(name="probe", primary="#000000").to_color_system().generate()
+    return frozenset(generated) | MAIL_VARIABLES.keys()
 
 
 def theme_from_toml(text: str, source: str = "<theme>") -> Theme:
-    """Build a Theme from TOML text; raise ``ThemeFileError`` saying what is wrong."""
+    """Build a Theme from TOML text; raise ``ThemeFileError`` saying what is wrong.
+
+    Every field is checked here: Textual reads a theme only when it is applied, and a bad
+    value then ends the app.
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ThemeFileError(f"{source}: not valid TOML ({error})") from None
+    except RecursionError:
+        raise ThemeFileError(f"{source}: not a theme (nested too deeply)") from None
     unknown = sorted(set(data) - _THEME_FIELDS)
     if unknown:
         raise ThemeFileError(f"{source}: unknown keys {', '.join(unknown)}")
     for key in ("name", "primary"):
         if not isinstance(data.get(key), str) or not data[key]:
             raise ThemeFileError(f"{source}: '{key}' is required")
+    if not _NAME.fullmatch(data["name"]):
+        raise ThemeFileError(f"{source}: 'name' must be up to 40 letters, digits, spaces, "
+                             "'-', '_' or '.'")
     for key in _COLOR_FIELDS & set(data):
         _check_color(data[key], f"{source}: {key}")
+    for key in _BOOL_FIELDS & set(data):
+        if not isinstance(data[key], bool):
+            raise ThemeFileError(f"{source}: '{key}' must be true or false")
+    for key in _NUMBER_FIELDS & set(data):
+        value = data[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise ThemeFileError(f"{source}: '{key}' must be a number from 0 to 1")
+        data[key] = float(value)
     variables = data.get("variables", {})
     if not isinstance(variables, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in variables.items()
     ):
         raise ThemeFileError(f"{source}: [variables] must map names to strings")
-    for key in MAIL_VARIABLES.keys() & variables.keys():
-        _check_color(variables[key], f"{source}: variables.{key}")
-    if "dark" in data and not isinstance(data["dark"], bool):
-        raise ThemeFileError(f"{source}: 'dark' must be true or false")
+    unknown = sorted(variables.keys() - _known_variables())
+    if unknown:
+        raise ThemeFileError(f"{source}: unknown variables {', '.join(unknown)}")
+    for key, value in variables.items():
+        _check_variable(key, value, f"{source}: variables.{key}")
     try:
-        return Theme(**data)
-    except TypeError as error:
+        theme = Theme(**data)
+        theme.to_color_system().generate()  # what Textual does when the theme is applied
+    except (TypeError, ValueError, ArithmeticError, ColorParseError) as error:
         raise ThemeFileError(f"{source}: {error}") from None
+    return theme
 
 
 def _check_color(value: object, where: str) -> None:
@@ -130,6 +164,22 @@ def _check_color(value: object, where: str) -> None:
         Color.parse(value)
     except ColorParseError:
         raise ThemeFileError(f"{where}: '{value}' is not a colour") from None
+
+
+def _check_variable(key: str, value: str, where: str) -> None:
+    """A text style for ``*-style`` variables, else a colour with an optional alpha (``#fff 35%``,
+    ``auto 87%``), the forms Textual's own themes use."""
+    words = value.split()
+    if key.endswith("-style"):
+        if not words or not set(words) <= VALID_STYLE_FLAGS:
+            raise ThemeFileError(f"{where}: '{value}' is not a text style (words from: "
+                                 f"{', '.join(sorted(VALID_STYLE_FLAGS))})")
+        return
+    if len(words) == 2 and _ALPHA.fullmatch(words[1]):
+        words.pop()
+    if words in (["auto"], ["initial"]) and key not in MAIL_VARIABLES:
+        return
+    _check_color(" ".join(words) if len(words) == 1 else value, where)
 
 
 @dataclass

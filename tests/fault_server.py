@@ -23,7 +23,7 @@ Faults (combine freely; see FAULTS for one line on each):
 - listings: ``huge-list`` (message 1 claims ``huge_size``), ``duplicate-uidl``, ``uidl-changes``
 - transport, on the responses to the ``targets`` commands (default RETR and TOP; "GREETING" means
   the greeting): ``drop-mid-response`` (after ``drop_after`` bytes), ``endless-line``,
-  ``endless-multiline``, ``slow-drip`` (one byte per ``drip_delay`` seconds),
+  ``endless-multiline``, ``slow-drip`` (``drip_chunk`` bytes, default 1, per ``drip_delay`` s),
   ``missing-terminator``, ``garbage-reply``, ``drop-at-nth`` (the ``drop_at``-th targeted command
   takes effect, then the connection drops before its reply); and ``garbage-greeting``.
 
@@ -87,6 +87,7 @@ class FaultServer(Pop3Server):
         targets: Iterable[str] = ("RETR", "TOP"),
         drop_after: int = 64,
         drip_delay: float = 0.002,
+        drip_chunk: int = 1,
         huge_size: int = 10 * 1024**3,
         drop_at: int = 1,
     ) -> None:
@@ -95,6 +96,7 @@ class FaultServer(Pop3Server):
         self.targets = frozenset(t.upper() for t in targets)
         self.drop_after = drop_after
         self.drip_delay = drip_delay
+        self.drip_chunk = drip_chunk
         self.huge_size = huge_size
         self.drop_at = drop_at
         self.targeted_count: dict[int, int] = {}
@@ -378,8 +380,8 @@ class SlowDrip(FaultServer):
     def send(self, session: Session, data: bytes) -> None:
         if not self.targeted(session):
             return super().send(session, data)
-        for i in range(len(data)):
-            super().send(session, data[i : i + 1])
+        for i in range(0, len(data), self.drip_chunk):
+            super().send(session, data[i : i + self.drip_chunk])
             if session.closed.wait(self.drip_delay):
                 raise Hangup
 
@@ -407,7 +409,7 @@ FAULTS: dict[str, type[FaultServer]] = {
     "missing-terminator": MissingTerminator,  # multi-line without ".", then close
     "endless-line": EndlessLine,  # "+OK xxxx..." never ending
     "endless-multiline": EndlessMultiline,  # lines forever, no terminator
-    "slow-drip": SlowDrip,  # targeted responses one byte per drip_delay seconds
+    "slow-drip": SlowDrip,  # targeted responses drip_chunk bytes per drip_delay seconds
 }
 
 

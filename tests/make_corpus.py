@@ -42,8 +42,8 @@ def _q(text: str, charset: str = "utf-8") -> str:
     return f"=?{charset}?q?{data.replace('?', '=3F')}?="
 
 
-def _msg(headers: str, body: bytes | str = b"Body.\n", *, eol: bytes = b"\n") -> bytes:
-    head = headers.strip("\n").encode("utf-8")
+def _msg(headers: str | bytes, body: bytes | str = b"Body.\n", *, eol: bytes = b"\n") -> bytes:
+    head = headers.strip("\n").encode("utf-8") if isinstance(headers, str) else headers.strip(b"\n")
     content = body.encode("utf-8") if isinstance(body, str) else body
     raw = head + b"\n\n" + content
     return raw if eol == b"\n" else raw.replace(b"\n", eol)
@@ -137,6 +137,59 @@ def iso2022jp_body() -> bytes:
         f"{_STD}\nSubject: {_b('日本語', 'iso-2022-jp')}\nMIME-Version: 1.0\n"
         "Content-Type: text/plain; charset=ISO-2022-JP\nContent-Transfer-Encoding: 7bit",
         body,
+    )
+
+
+def _cp50220(text: str) -> bytes:
+    """ISO-2022-JP as Microsoft writes it: CP932 characters (NEC and IBM extensions too) put
+    into JIS X 0208 escapes, which Python's iso2022_jp codecs cannot encode or decode."""
+    out, jis = bytearray(), False
+    for char in text:
+        if char.isascii():
+            if jis:
+                out += b"\x1b(B"
+                jis = False
+            out += char.encode()
+            continue
+        if not jis:
+            out += b"\x1b$B"
+            jis = True
+        s1, s2 = char.encode("cp932")
+        s1 -= 0x40 if s1 >= 0xE0 else 0
+        j1 = (s1 - 0x81) * 2 + 0x21
+        if s2 >= 0x9F:
+            j1, j2 = j1 + 1, s2 - 0x7E
+        else:
+            j2 = s2 - 0x1F - (s2 >= 0x80)
+        out += bytes((j1, j2))
+    return bytes(out + (b"\x1b(B" if jis else b""))
+
+
+@case("ISO-2022-JP with NEC and IBM extension characters (№, ①, ⅰ, ㈱): Subject, raw To, body")
+def iso2022jp_nec_extensions() -> bytes:
+    subject = base64.b64encode(_cp50220("№①のお知らせ")).decode()
+    headers = (
+        b"From: Sender <sender@example.com>\nTo: " + _cp50220("㈱テスト")  # raw, no RFC 2047
+        + f" <you@example.com>\nSubject: =?iso-2022-jp?b?{subject}?=\nMIME-Version: 1.0\n"
+        "Content-Type: text/plain; charset=iso-2022-jp\nContent-Transfer-Encoding: 7bit".encode()
+    )
+    return _msg(headers, _cp50220("会員№123\n①ⅰ㈱テスト\n"))
+
+
+@case("Short UTF-8 with one stray byte: raw in Subject and body; file names raw, RFC 2231, 2047")
+def utf8_stray_byte() -> bytes:
+    stray = "Grüße aus Köln".encode() + b"\xff"
+    return _msg(
+        b"From: Sender <sender@example.com>\nTo: you@example.com\nSubject: "
+        + stray + b"\nContent-Type: multipart/mixed; boundary=s\n",
+        b"--s\nContent-Type: text/plain; charset=utf-8\n\n" + stray + b"\n"
+        b"--s\nContent-Type: application/octet-stream\n"
+        b"Content-Disposition: attachment; filename*=utf-8''Gr%C3%BC%C3%9Fe%FF.txt\n\n"
+        b"data\n--s\nContent-Type: application/octet-stream\n"
+        b'Content-Disposition: attachment; filename="' + stray + b'.txt"\n\n'
+        b"data\n--s\nContent-Type: application/octet-stream\n"
+        b'Content-Disposition: attachment; filename="=?utf-8?q?Gr=C3=BC=C3=9Fe=FF?=.txt"\n\n'
+        b"data\n--s--\n",
     )
 
 
@@ -281,6 +334,32 @@ def body_only() -> bytes:
     return b"\nNo headers at all.\n"
 
 
+@case("An inline text/plain part with a file name (shown in the body and listed)")
+def inline_text_with_filename() -> bytes:
+    return _msg(
+        f"{_STD}\nSubject: inline notes\nContent-Type: multipart/mixed; boundary=i",
+        "--i\nContent-Type: text/plain; charset=utf-8\n"
+        "Content-Disposition: inline; filename=notes.txt\n\nThe notes, inline.\n"
+        "--i\nContent-Type: application/pdf\nContent-Disposition: attachment; filename=a.pdf\n"
+        "Content-Transfer-Encoding: base64\n\nJVBERi0=\n--i--\n",
+    )
+
+
+@case("A top-level message/rfc822: the whole body is a forwarded message")
+def toplevel_rfc822() -> bytes:
+    return _msg(
+        f"{_STD}\nSubject: forwarded as the body\nContent-Type: message/rfc822",
+        "From: Inner <inner@example.com>\nSubject: inner\n"
+        "Content-Type: text/plain\n\nThe forwarded text.\n",
+    )
+
+
+@case("No blank line after the headers: the first line that is not a field starts the body")
+def no_blank_after_headers() -> bytes:
+    return (f"{_STD}\nSubject: no separator\n"
+            "Hello, this body follows the headers directly.\nSecond line.\n").encode()
+
+
 # -- headers -------------------------------------------------------------------------------------
 
 
@@ -299,6 +378,14 @@ def date_extreme() -> bytes:
     return _msg(
         "From: a@example.com\nSubject: extreme date\n"
         "Date: Fri, 31 Dec 9999 23:59:59 -2359\nDate: Mon, 1 Jan 0001 00:00:00 +9999"
+    )
+
+
+@case("Display names that look like addresses or domains, in From and To")
+def display_name_spoof() -> bytes:
+    return _msg(
+        'From: "billing@bank.example" <x@evil.example>\nTo: "bank.example" <y@evil.example>\n'
+        "Subject: spoof\nDate: Tue, 02 Jan 2024 10:00:00 +0100"
     )
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_support import run_async, wait_until
 
+from popui.app import PopuiApp
 from popui.commands import (
     ALL_COMMANDS,
     APP_COMMANDS,
@@ -15,6 +17,7 @@ from popui.commands import (
     effective_keys,
     help_rows,
 )
+from popui.config import Settings, UiSettings
 from popui.themes import (
     MAIL_VARIABLES,
     POPUI_THEME,
@@ -88,3 +91,58 @@ def test_readme_keys_section_lists_every_command() -> None:
         assert f"| {command.title} | `{command.id}` | {command.help} |" in section, command.id
     for name in ("popui-dark", "popui-light", "popui-high-contrast", *MAIL_VARIABLES):
         assert name in section
+
+
+BROKEN_THEMES = {
+    # a built-in's name: registering it would replace the theme in use
+    "spread.toml": 'name = "popui-dark"\nprimary = "#123456"\nluminosity_spread = "abc"\n',
+    "alpha.toml": 'name = "alpha"\nprimary = "#123456"\ntext_alpha = true\n',
+    "ansi.toml": 'name = "ansi"\nprimary = "#123456"\nansi = "yes"\n',
+    "variable.toml": 'name = "var"\nprimary = "#123456"\n[variables]\n'
+                     'block-cursor-background = "not-a-colour"\n',
+    "style.toml": 'name = "sty"\nprimary = "#123456"\n[variables]\n'
+                  'block-cursor-text-style = "purple"\n',
+    "unknown-variable.toml": 'name = "unk"\nprimary = "#123456"\n[variables]\n'
+                             'mail-markd = "#ffffff"\n',
+    "deep.toml": "x = " + "[" * 2000 + "]" * 2000 + "\n",
+    "name.toml": 'name = "[@click=app.quit]x\\u001b"\nprimary = "#123456"\n',
+}
+
+
+def test_every_field_of_a_theme_file_is_checked_before_it_is_registered(
+    tmp_path: Path,
+) -> None:
+    for name, text in BROKEN_THEMES.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "good.toml").write_text(
+        'name = "good"\nprimary = "#123456"\nluminosity_spread = 0.2\ntext_alpha = 1\n'
+        '[variables]\nblock-cursor-text-style = "b reverse"\n'
+        'input-selection-background = "#81a1c1 35%"\nmail-marked = "red"\n')
+    loaded = load_theme_files([shipped_themes_dir(), tmp_path])
+    assert {t.name for t in loaded.themes} >= {"good", "popui-dark"}
+    assert not {"alpha", "ansi", "var", "sty", "unk"} & {t.name for t in loaded.themes}
+    dark = next(t for t in loaded.themes if t.name == "popui-dark")
+    assert dark.primary != "#123456"  # the broken replacement was skipped
+    assert len(loaded.errors) == len(BROKEN_THEMES), loaded.errors
+    text = "\n".join(loaded.errors)
+    for name in BROKEN_THEMES:
+        assert name in text
+    assert "luminosity_spread" in text and "block-cursor-background" in text
+    assert "nested too deeply" in text and "mail-markd" in text and "'name' must be" in text
+    for theme in loaded.themes:
+        theme.to_color_system().generate()  # what registering does later
+
+
+@run_async
+async def test_broken_theme_files_are_skipped_with_the_notice_at_start(tmp_path: Path) -> None:
+    for name, text in BROKEN_THEMES.items():
+        (tmp_path / name).write_text(text)
+    app = PopuiApp(settings=Settings(ui=UiSettings(theme="popui-dark")), state_folder=False,
+                   theme_dirs=[shipped_themes_dir(), tmp_path],
+                   crash_folder=tmp_path / "crash")
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        await wait_until(pilot, lambda: any(n.title == "Theme files skipped"
+                                            for n in app._notifications), what="the notice")
+        assert app.theme == "popui-dark" and app.current_theme.primary != "#123456"
+    assert app.return_code in (None, 0)
+    assert not (tmp_path / "crash").exists()

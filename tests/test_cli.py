@@ -402,3 +402,43 @@ def test_a_folder_that_cannot_be_created_is_a_message_not_a_traceback(
     err = capsys.readouterr().err
     assert err.startswith("popui: ") and "/proc/popui-no-such-folder" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("where", ["missing folder", "a directory"])
+def test_an_unwritable_log_file_exits_2_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], launched: list[dict[str, Any]],
+    where: str,
+) -> None:
+    config(tmp_path, TWO_ACCOUNTS)
+    path = tmp_path / "no-such-folder" / "pop3.log" if where == "missing folder" else tmp_path
+    for argv in (["--log-file", str(path)], ["--demo", "--log-file", str(path)],
+                 ["fetch", "work", "--log-file", str(path)]):
+        assert entry.main(argv) == 2
+        err = capsys.readouterr().err
+        reason = "No such file or directory" if where == "missing folder" else "Is a directory"
+        assert f"popui: cannot write the log file {path}: {reason}" in err
+        assert "Traceback" not in err
+    assert launched == []
+
+
+def test_a_writable_log_file_is_created_private(
+    tmp_path: Path, launched: list[dict[str, Any]],
+) -> None:
+    config(tmp_path, TWO_ACCOUNTS)
+    path = tmp_path / "pop3.log"
+    assert entry.main(["--log-file", str(path)]) == 0
+    assert launched[0]["log_file"] == path
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_deeply_nested_config_exits_2_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], launched: list[dict[str, Any]],
+) -> None:
+    for text in ("x = " + "[" * 2000 + "]" * 2000 + "\n", "x = " + "{a = " * 2000 + "}" * 2000):
+        path = config(tmp_path, text)
+        for argv in ([], ["account", "list"]):
+            assert entry.main(argv) == 2
+            err = capsys.readouterr().err
+            assert f"popui: {path}" in err and "nested too deeply" in err
+            assert "Traceback" not in err
+    assert launched == []

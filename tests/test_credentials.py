@@ -125,3 +125,31 @@ def test_reprs_hide_secrets() -> None:
     assert SECRET not in repr(StaticSecret(SECRET))
     assert StaticSecret(SECRET).get_password() == SECRET
     assert SECRET not in repr(SecretSource(ACCOUNT, f"echo {SECRET}"))
+
+
+@pytest.mark.parametrize("script", [
+    # `pass`-like tools and scripts that print the secret on stderr before failing
+    'echo "$POPUI_TEST_SECRET" >&2; exit 1',
+    'echo "$POPUI_TEST_SECRET"; echo "$POPUI_TEST_SECRET" >&2; exit 2',
+    'echo "  $POPUI_TEST_SECRET  " >&2; echo "gpg: decryption failed" >&2; exit 2',
+    'echo "$POPUI_TEST_SECRET"; echo "error: wrong secret $POPUI_TEST_SECRET" >&2; exit 2',
+])
+def test_failing_command_never_shows_a_line_that_can_be_the_secret(
+    monkeypatch: pytest.MonkeyPatch, script: str,
+) -> None:
+    monkeypatch.setenv("POPUI_TEST_SECRET", SECRET)
+    with pytest.raises(SecretError) as info:
+        run_secret_command(script)
+    message = str(info.value)
+    assert "password_command failed with exit status" in message
+    assert SECRET not in message
+    assert script not in message  # a command line can hold a secret too
+    assert "run the command yourself in a terminal" in message  # where to read it all
+    if "gpg" in script:
+        assert "gpg: decryption failed" in message
+
+
+def test_a_single_word_error_line_is_not_shown() -> None:
+    with pytest.raises(SecretError) as info:
+        run_secret_command("echo hunter2-looking-word >&2; exit 5")
+    assert "exit status 5" in str(info.value) and "hunter2" not in str(info.value)

@@ -17,12 +17,15 @@ bounded time and memory, recovery by reconnecting, and no mark lost.
 | drop / missing terminator | ConnectionLost, reconnect, request retried once, then a failure   |
 | endless line / multiline  | memory cap hit, connection dropped, session recovers              |
 | slow drip                 | deadline hit, connection dropped, session recovers                |
+| drip + 10 GB claim        | the claim does not stretch the deadline; refresh works after      |
+| steady slow transfer      | not cut off while above the minimum rate, however long it takes   |
 | QPOP deletes on disconnect| marks never sent before commit: a drop deletes nothing             |
 | drop before QUIT reply    | CommitFailed names what may be gone; the reconnect tells the truth |
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -36,6 +39,7 @@ from fault_server import (
     FaultServer,
     default_messages,
     fault_server,
+    make_message,
 )
 
 from popui.demo.server import Session
@@ -44,7 +48,7 @@ from popui.pop3.account import Account, Credentials
 from popui.pop3.client import Pop3Client
 from popui.pop3.errors import TopCutOff
 from popui.pop3.identity import is_fingerprint
-from popui.pop3.requests import Commit, FetchHeaders, Preview, Retrieve
+from popui.pop3.requests import Commit, FetchHeaders, Preview, Refresh, Retrieve
 from popui.pop3.session import Pop3Session
 
 
@@ -346,7 +350,51 @@ def test_endless_multiline_hits_the_memory_cap() -> None:
 
 def test_slow_drip_hits_the_deadline() -> None:
     message = _recovers("slow-drip", drip_delay=0.2)
-    assert "slowly" in message or "did not answer" in message
+    assert "too slow sending message 1 (RETR 1)" in message
+
+
+_PATIENT = (0.05, 0.2, 0.5, 1.0, 2.0)  # the server holds the lock until it sees the drop
+
+
+def test_a_size_claim_does_not_stretch_a_drip_deadline_and_refresh_still_works() -> None:
+    # message 1 claims 10 GB and its TOP drips at 20 bytes/s: under 1 KB/s over the 1 s window
+    messages = [(f"uid-{n}", make_message(n, body_lines=400)) for n in (1, 2)]
+    dripping = fault_server(["huge-list", "slow-drip"], messages, targets=("TOP",),
+                            drip_delay=0.05)
+    with dripping as server, session_on(server, backoff=_PATIENT, timeout=1.0) as (session, rec):
+        listing = rec.wait(ev.Listing)
+        session.submit(Preview(listing.messages[0].uid))
+        rec.wait(ev.ConnectionLost, timeout=10)  # the preview was cut off
+        session.submit(Refresh())  # "r" while the preview is retried once
+        failed = rec.wait(ev.PreviewFailed, timeout=10)
+        assert "QUIT" in server.verbs()  # the refresh ran (it logs out and in again)
+    assert "preview of message 1 (TOP 1" in failed.message
+    assert re.search(r"\d+ bytes in \d\.\d seconds, less than 1 KB a second over the last "
+                     r"1\.0 seconds\.", failed.message), failed.message
+    assert "within 0 seconds" not in failed.message
+
+
+def test_a_stall_says_how_long_it_waited() -> None:
+    stalling = fault_server("slow-drip", targets=("RETR",), drip_delay=30)
+    with stalling as server, session_on(server, timeout=0.5) as (session, rec):
+        listing = rec.wait(ev.Listing)
+        session.submit(Retrieve(listing.messages[1].uid))
+        message = rec.wait(ev.ConnectionLost, timeout=10).message
+    assert re.search(r"stopped sending message 2 \(RETR 2\): \d+ bytes? in \d\.\d seconds, then "
+                     r"nothing for 0\.5 seconds\.", message), message
+
+
+def test_a_steady_slow_transfer_is_not_cut_off_by_a_size_rule() -> None:
+    # 48 KB at about 10 KB/s takes ~5 s: far beyond the 1.5 s timeout, yet above 1 KB/s
+    body = "".join(f"line {i:05d} of a long message that arrives slowly\r\n" for i in range(900))
+    message = f"From: a@example.com\r\nSubject: slow\r\n\r\n{body}".encode()
+    steady = fault_server("slow-drip", [("uid-1", message)], targets=("RETR",),
+                          drip_delay=0.05, drip_chunk=512)
+    with steady as server, session_on(server, timeout=1.5) as (session, rec):
+        listing = rec.wait(ev.Listing)
+        session.submit(Retrieve(listing.messages[0].uid))
+        data = rec.wait(ev.MessageRetrieved, timeout=60).data
+    assert data.replace(b"\r\n", b"\n") == message.replace(b"\r\n", b"\n")
 
 
 def test_qpop_drop_without_commit_deletes_nothing() -> None:
@@ -409,3 +457,27 @@ def test_keepalive_noop_when_idle() -> None:
         assert noop_sent.wait(10)
         session.stop()
     assert "NOOP" in server.verbs()
+
+
+def test_interrupt_ends_a_dripping_answer_at_once() -> None:
+    """The hook for "r always works": another thread gives up on the answer being read."""
+    import threading
+
+    from popui.pop3.client import Pop3Client
+    from popui.pop3.errors import ConnectionLost
+
+    dripping = fault_server("slow-drip", targets=("TOP",), drip_delay=0.2)
+    with dripping as server:
+        account = Account(name="fault", host=server.host, port=server.port, security="none",
+                          user=USER, auth="user", timeout=120.0)
+        client = Pop3Client(account)
+        client.login(Credentials(password=PASSWORD))
+        started = threading.Event()
+        client.log.level = 1
+        client.log.subscribe(lambda line: line.text.startswith("TOP") and started.set())
+        waiter = threading.Thread(target=lambda: started.wait(10) and client.interrupt())
+        waiter.start()
+        with pytest.raises(ConnectionLost, match=r"Stopped waiting for the preview of message 1"):
+            client.top_bytes(1, 20)
+        waiter.join()
+        client.close()

@@ -245,3 +245,48 @@ def test_dropping_a_long_rest_holds_one_chunk_at_a_time() -> None:
     assert reader.skip_block(None, 1 << 30) == 80 + 20_000 * 80
     assert largest < 200  # never the whole 1.6 MB
     assert reader.readline(None, 1 << 20) == b"+OK next\r\n"
+
+
+def test_a_log_file_that_fails_later_stops_being_written_without_ending_the_session(
+    tmp_path,
+) -> None:
+    path = tmp_path / "pop3.log"
+    log = ProtocolLog(level=1, path=path)
+    log.note("first")
+    assert log._file is not None
+    log._file.close()  # as a full disk or a vanished mount would make writes fail
+    log.note("second")
+    log.note("third")
+    texts = [line.text for line in log.lines()]
+    assert texts[:2] == ["first", "second"] and "Stopped writing the log file" in texts[2]
+    assert texts[3] == "third"
+
+
+def test_what_a_reply_answers_never_quotes_a_secret() -> None:
+    from popui.pop3.client import _describe
+
+    assert _describe("PASS 123456") == "its reply to PASS"
+    assert _describe("APOP me 0123456789") == "its reply to APOP"
+    assert _describe("USER 4711") == "its reply to USER"
+    assert _describe("TOP 3 20") == "the preview of message 3 (TOP 3 20)"
+    assert _describe("TOP 3 0") == "the header of message 3 (TOP 3 0)"
+    assert _describe("RETR 7") == "message 7 (RETR 7)"
+    assert _describe("") == "its reply to a command"
+
+
+def test_a_server_that_never_starts_answering_is_told_apart(monkeypatch) -> None:
+    from popui.pop3 import transport
+    from popui.pop3.errors import ResponseTimeout
+
+    now = [100.0]
+    monkeypatch.setattr(transport.time, "monotonic", lambda: now[0])
+    deadline = transport.Deadline(30.0, "message 4 (RETR 4)")
+    assert deadline.wait() == 30.0
+    now[0] += 30.0
+    try:
+        deadline.wait()
+    except ResponseTimeout as exc:
+        assert str(exc).startswith("The server did not start sending message 4 (RETR 4) within "
+                                   "30 seconds.")
+    else:
+        raise AssertionError("no timeout")

@@ -237,3 +237,31 @@ def test_parsing_the_20mb_attachment_stays_bounded() -> None:
     # Linear in the message size: the stdlib MIME parser needs about 8x while building the tree.
     assert peak < 10 * len(raw), f"peak {peak / 1e6:.0f} MB for a {len(raw) / 1e6:.0f} MB message"
     assert elapsed < 30
+
+
+AGREEMENT = ("boundary_never_used", "toplevel_rfc822", "no_blank_after_headers",
+             "inline_text_with_filename", "utf8_stray_byte", "iso2022jp_nec_extensions")
+
+
+@run_async
+async def test_the_preview_pane_and_the_full_view_show_the_same_body(
+    mailbox, tmp_path: Path,
+) -> None:
+    corpus = {name: raw for name, raw, _ in CORPUS}
+    for name in AGREEMENT:
+        mailbox.maildir.deliver(corpus[name])
+    app = make_app(mailbox, tmp_path)
+    async with app.run_test(headless=False, size=(140, 40)) as pilot:
+        await loaded(pilot, app, len(AGREEMENT))
+        for index in range(len(AGREEMENT)):
+            if index:
+                await pilot.press("j")
+            await preview_current(pilot, app)
+            preview = app.main.preview.preview
+            assert preview is not None and preview.body_lines, app.main.message_list.current
+            view = await open_current(pilot, app)
+            assert view.message is not None
+            assert preview.body_lines == tuple(view.message.text.rstrip("\n").split("\n"))
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: app.screen is app.main, what="back to the list")
+        await app.action_quit_now()

@@ -11,7 +11,7 @@ from make_corpus import DATA, _readme, big_case, big_case_names, generate_small,
 from popui.mail.attachments import save_all
 from popui.mail.headers import HeaderSummary, summarize_headers
 from popui.mail.message import NOTICE_TOO_DEEP, ParsedMessage, parse_message
-from popui.mail.preview import Preview, parse_preview
+from popui.mail.preview import Preview, parse_preview, top_is_whole
 from popui.mail.sanitize import is_clean_block, is_clean_line
 
 CORPUS = {name: (raw, description) for name, raw, description in iter_corpus()}
@@ -112,3 +112,67 @@ def test_big_case(name: str, capfd: pytest.CaptureFixture[str]) -> None:
         assert att.size == 20_000_000
         assert len(att.data()) == 20_000_000  # decoded again on demand
     assert capfd.readouterr() == ("", "")
+
+
+def test_short_utf8_with_a_stray_byte_stays_utf8(tmp_path: Path) -> None:
+    raw = CORPUS["utf8_stray_byte"][0]
+    expected = "Grüße aus Köln\ufffd"
+    assert summarize_headers(raw).subject == expected
+    assert parse_preview(raw).body_lines == (expected,)
+    parsed = parse_message(raw)
+    assert parsed.summary.subject == expected and parsed.text == expected + "\n"
+    assert len(parsed.attachments) == 3  # named in RFC 2231, in raw 8-bit, in RFC 2047
+    for attachment in parsed.attachments:
+        assert attachment.filename.startswith("Grüße"), attachment.filename
+    saved = save_all(tmp_path, parsed.attachments)
+    assert all(path.name.startswith("Grüße") and path.name.endswith(".txt") for path in saved)
+    # one stray byte is not enough to take Latin-1 text for UTF-8, or the reverse
+    assert parse_message(CORPUS["raw_8bit_latin1"][0]).text == "Déjà vu, no charset.\n"
+
+
+def test_iso2022jp_with_nec_and_ibm_extensions_decodes_through_cp932() -> None:
+    raw = CORPUS["iso2022jp_nec_extensions"][0]
+    lines = ("会員№123", "①ⅰ㈱テスト")
+    summary = summarize_headers(raw)
+    assert summary.subject == "№①のお知らせ" and summary.to == "㈱テスト <you@example.com>"
+    assert parse_preview(raw).body_lines == lines
+    text = parse_message(raw).text
+    assert text == "\n".join(lines) + "\n" and "␛" not in text and "\ufffd" not in text
+
+
+def test_inline_text_with_a_file_name_is_body_text_and_listed() -> None:
+    raw = CORPUS["inline_text_with_filename"][0]
+    parsed = parse_message(raw)
+    assert parsed.text == "The notes, inline.\n"
+    assert [a.filename for a in parsed.attachments] == ["notes.txt", "a.pdf"]
+    assert parse_preview(raw).body_lines == ("The notes, inline.",)
+
+
+@pytest.mark.parametrize(("name", "lines"), [
+    ("boundary_never_used", ("Just text, no parts at all.",)),
+    ("toplevel_rfc822", ("The forwarded text.",)),
+    ("no_blank_after_headers",
+     ("Hello, this body follows the headers directly.", "Second line.")),
+    ("boundary_missing", ("--x", "Content-Type: text/plain", "", "text", "--x--")),
+    ("nested_rfc822", ("Forwarded below.",)),
+    ("alternative", None),
+    ("mixed_attachments", None),
+])
+def test_the_preview_and_the_full_view_agree_on_the_body(
+    name: str, lines: tuple[str, ...] | None,
+) -> None:
+    raw = CORPUS[name][0]
+    parsed = parse_message(raw)
+    preview = parse_preview(raw, complete=True)
+    assert preview.body_lines == tuple(parsed.text.rstrip("\n").split("\n"))
+    assert preview.notice is None or "No text" not in preview.notice
+    if lines is not None:
+        assert preview.body_lines == lines
+    cut = top(raw, 20)  # what TOP sends, judged as the preview pane does
+    assert parse_preview(cut, complete=top_is_whole(cut, 20)).body_lines == preview.body_lines
+
+
+def test_a_display_name_that_looks_like_an_address_shows_the_address() -> None:
+    summary = summarize_headers(CORPUS["display_name_spoof"][0])
+    assert summary.display_sender == "billing@bank.example <x@evil.example>"
+    assert summarize_headers(CORPUS["alternative"][0]).display_sender == "Sender"

@@ -179,3 +179,15 @@ def test_arbitrary_header_values_give_a_clean_summary(lines: list[bytes]) -> Non
     s = summarize_headers(b"".join(lines) + b"\r\nbody")
     assert all(is_clean_line(v) for v in _strings(s))
     assert s.date is None or s.date.tzinfo is not None
+
+
+def test_sender_label_shows_the_address_when_the_name_could_pass_for_one() -> None:
+    from popui.mail.headers import sender_label
+
+    assert sender_label("Alice Example", "a@example.com") == "Alice Example"
+    assert sender_label("", "a@example.com") == "a@example.com"
+    assert sender_label("a@example.com", "a@example.com") == "a@example.com"
+    for name in ("billing@bank.example", "bank.example", "PayPal.com Support", "www.bank.co.uk",
+                 "billing＠bank", "bank。example"):
+        assert sender_label(name, "x@evil.example") == f"{name} <x@evil.example>", name
+    assert sender_label("Dr. Smith", "x@evil.example") == "Dr. Smith"

@@ -12,8 +12,10 @@ _HEADER_END = re.compile(rb"\r\n\r\n|\n\r?\n|\r\r")
 def split_message(raw: bytes) -> tuple[list[tuple[str, bytes]], bytes]:
     """Header fields in order as ``(name as sent, unfolded raw value)``, and the body.
 
-    Lenient like a mail reader: an mbox ``From`` line and lines that are neither a field nor a
-    continuation are skipped; bare CR or LF count as line breaks.
+    The header block ends at the first empty line, or at the first line that is neither a field
+    nor a continuation (a message with no empty line after its headers): that line starts the
+    body, as in Python's ``email``. mbox ``From`` lines are skipped; bare CR or LF count as line
+    breaks. The preview and the full view both split messages here (``popui.mail.body``).
     """
     if raw.startswith((b"\r\n", b"\n")):
         return [], raw[2 if raw.startswith(b"\r\n") else 1 :]
@@ -25,14 +27,20 @@ def split_message(raw: bytes) -> tuple[list[tuple[str, bytes]], bytes]:
     fields: list[tuple[str, bytes]] = []
     name: bytes | None = None
     parts: list[bytes] = []
+    offset = 0
     for line in _LINE_BREAK.split(head):
+        start, offset = offset, offset + len(line)
+        offset += 2 if head.startswith(b"\r\n", offset) else 1  # past this line's break
         if line[:1] in (b" ", b"\t"):
             if name is not None:
                 parts.append(line)
             continue
         match = _FIELD.match(line)
         if match is None:
-            continue
+            if line.startswith(b"From "):
+                continue
+            body = raw[start:]  # the body begins here
+            break
         if name is not None:
             fields.append((name.decode("ascii"), b"".join(parts).strip()))
         name = match.group(1)

@@ -37,8 +37,9 @@ class HeaderSummary:
 
     @property
     def display_sender(self) -> str:
-        """The sender's name, else the address."""
-        return self.from_name or self.from_addr
+        """The sender's name, else the address; both when the name could pass for an address
+        (``sender_label``)."""
+        return sender_label(self.from_name, self.from_addr)
 
     @property
     def from_full(self) -> str:
@@ -49,6 +50,21 @@ class HeaderSummary:
 
 
 _SPACES = re.compile(r"\s+")
+#: "@" and dots, with the look-alikes a phisher would use instead
+_AT = re.compile("[@\uff20\ufe6b]")
+_DOMAIN = re.compile(r"(?i)[\w-]+(?:[.\u3002\uff0e\uff61][\w-]+)*[.\u3002\uff0e\uff61][a-z]{2,}\b")
+
+
+def sender_label(name: str, addr: str) -> str:
+    """What a list row shows for a sender: the name, else the address; and the real address too
+    when the name contains an ``@`` or looks like a domain (``"billing@bank.example"
+    <x@evil.example>`` shows both), as phishing-aware clients do."""
+    if not name or not addr or name == addr:
+        return name or addr
+    if _AT.search(name) or _DOMAIN.search(name):
+        return f"{name} <{addr}>"
+    return name
+
 _PLACEHOLDER = re.compile("\ue000([0-9]+)\ue001")
 _NAME_ANGLE_ADDR = re.compile(r"\s*([^<>]*?)\s*<([^<>]*)>\s*", re.DOTALL)
 

@@ -20,10 +20,10 @@ import mailparser
 from mailparser.exceptions import MailParserRecursionError
 
 from popui.mail.attachments import Attachment, fallback_name, safe_filename
+from popui.mail.body import Role, join_body, part_role
 from popui.mail.decode import decode_bytes, decode_header_bytes, decode_words
 from popui.mail.header_block import split_message
 from popui.mail.headers import HeaderSummary, header_text, summary_from_fields
-from popui.mail.html_text import html_to_text
 from popui.mail.sanitize import clean_block, clean_line
 
 _mailparser_log = logging.getLogger("mailparser")
@@ -60,30 +60,25 @@ class _Body:
     attachments: list[Attachment] = field(default_factory=list)
 
 
-def _leaves(message: Message) -> list[tuple[Message, bool]]:
-    """Leaf parts in order, each with whether it is an attachment; iterative, no recursion.
+def _leaves(message: Message) -> list[tuple[Message, Role]]:
+    """Leaf parts in order, each with its role (``popui.mail.body``); iterative, no recursion.
 
-    An attachment is a part with a file name, ``Content-Disposition: attachment``, or a type
-    other than text/plain and text/html. An attached message/rfc822 is one attachment.
+    An attached message/rfc822 is one attachment; a multipart the parser could not split (no
+    or an unused boundary) is text.
     """
-    leaves: list[tuple[Message, bool]] = []
+    leaves: list[tuple[Message, Role]] = []
     stack: list[Message] = [message]
     while stack:
         part = stack.pop()
-        disposition = (part.get_content_disposition() or "").lower()
-        forwarded = part.get_content_type() == "message/rfc822" and disposition == "attachment"
-        if part.is_multipart() and not forwarded:
+        role = part_role(part.get_content_type(), part.get_content_disposition() or "",
+                         has_filename=bool(_filename(part)), splits=part.is_multipart())
+        if role.look_inside:
             children = part.get_payload()
             if isinstance(children, list):
                 stack.extend(reversed([c for c in children if isinstance(c, Message)]))
-            continue
-        # A multipart left unsplit (no or unused boundary) is shown as text.
-        is_text = part.get_content_maintype() == "multipart" or part.get_content_type() in (
-            "text/plain",
-            "text/html",
-        )
-        is_attachment = bool(_filename(part)) or disposition == "attachment" or not is_text
-        leaves.append((part, is_attachment))
+                continue
+            role = Role(text=True)  # a message/rfc822 the parser left as text
+        leaves.append((part, role))
     return leaves
 
 
@@ -126,7 +121,7 @@ def _attachment(raw: bytes, part: Message, position: int) -> Attachment:
     """
 
     def reparse() -> bytes:
-        found = [leaf for leaf, is_att in _leaves(_std_message(raw)) if is_att]
+        found = [leaf for leaf, role in _leaves(_std_message(raw)) if role.listed]
         return _data(found[position])
 
     data = _data(part)
@@ -149,13 +144,21 @@ def _mailparser_tree(raw: bytes) -> Message:
 def _body(raw: bytes, message: Message) -> _Body:
     """Text parts and attachments of ``message`` (parsed from ``raw``), in one walk."""
     body = _Body()
-    for part, is_attachment in _leaves(message):
-        if is_attachment:
+    for part, role in _leaves(message):
+        if role.listed:
             body.attachments.append(_attachment(raw, part, len(body.attachments)))
-        else:
+        if role.text:
             text = decode_bytes(_data(part), part.get_content_charset())
             (body.html if part.get_content_type() == "text/html" else body.plain).append(text)
     return body
+
+
+def _for_parser(raw: bytes) -> bytes:
+    """``raw`` with its header block rewritten as ``split_message`` reads it, so the MIME
+    parser's idea of where the headers end is the preview's (one rule for both)."""
+    fields, rest = split_message(raw)
+    head = b"".join(name.encode("ascii") + b": " + value + b"\r\n" for name, value in fields)
+    return head + b"\r\n" + rest
 
 
 def parse_message(raw: bytes) -> ParsedMessage:
@@ -169,13 +172,17 @@ def parse_message(raw: bytes) -> ParsedMessage:
     notices: list[str] = []
     body: _Body | None = None
     try:
-        body = _body(raw, _mailparser_tree(raw))
+        source = _for_parser(raw)
+    except Exception:
+        source = raw
+    try:
+        body = _body(source, _mailparser_tree(source))
     except (RecursionError, MailParserRecursionError):
         # mail-parser's recursion is the stdlib parser's: that fallback would fail the same way.
         notices.append(NOTICE_TOO_DEEP)
     except Exception as exc:
         try:
-            body = _body(raw, _std_message(raw))
+            body = _body(source, _std_message(source))
             notices.append(NOTICE_FALLBACK.format(f"mail-parser failed ({type(exc).__name__})"))
         except Exception:
             notices.append(NOTICE_RAW)
@@ -184,13 +191,9 @@ def parse_message(raw: bytes) -> ParsedMessage:
         return ParsedMessage(
             headers, summary, text, "plain" if text else "none", (), tuple(notices), raw
         )
-    if any(part.strip() for part in body.plain):
-        text, source = "\n\n".join(p.rstrip("\n") for p in body.plain if p.strip()) + "\n", "plain"
-    elif any(part.strip() for part in body.html):
-        text, source = html_to_text("\n".join(body.html)), "html"
+    text, kind = join_body(body.plain, body.html)
+    if kind == "html":
         notices.append(NOTICE_HTML)
-    else:
-        text, source = "", "none"
     return ParsedMessage(
-        headers, summary, clean_block(text), source, tuple(body.attachments), tuple(notices), raw
+        headers, summary, clean_block(text), kind, tuple(body.attachments), tuple(notices), raw
     )

@@ -2,8 +2,9 @@
 
 ``TOP`` cuts a message after N body lines, so the MIME structure may stop anywhere: inside a
 part, in the middle of a base64 group or a quoted-printable escape, before the closing
-boundary. This module walks what is there with its own small, iterative-enough scanner and
-decodes as far as the data allows. Never raises.
+boundary. This module walks what is there with its own small iterative scanner and decodes as
+far as the data allows; what counts as body text is ``popui.mail.body``'s rule, shared with the
+full view. Never raises.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import binascii
 import re
 from dataclasses import dataclass
 
+from popui.mail.body import join_body, part_role
 from popui.mail.decode import b64_lenient, decode_bytes
 from popui.mail.header_block import first_values, split_message
 from popui.mail.headers import HeaderSummary, summary_from_fields
-from popui.mail.html_text import html_to_text
 from popui.mail.sanitize import clean_block
 
 NOTICE_ATTACHMENT_FIRST = "Body begins with an attachment"
@@ -81,36 +82,49 @@ def _parts(body: bytes, boundary: bytes) -> list[bytes]:
 
 
 class _Scan:
-    def __init__(self) -> None:
-        self.attachment_seen = False
+    """Collects the text leaves of a (possibly cut) message by ``popui.mail.body``'s rule."""
 
-    def pick(self, raw: bytes, depth: int = 0) -> _Leaf | None:
-        """The best text leaf in ``raw`` (headers + body), depth first, plain over HTML."""
+    def __init__(self, *, complete: bool) -> None:
+        self.complete = complete
+        self.attachment_seen = False
+        self.leaves: list[_Leaf] = []
+
+    def walk(self, raw: bytes) -> None:
+        """Depth first, with an explicit stack: nesting costs no recursion."""
+        stack = [(raw, 0)]
+        while stack:
+            part, depth = stack.pop()
+            children = self._visit(part, depth)
+            stack.extend((child, depth + 1) for child in reversed(children))
+
+    def _visit(self, raw: bytes, depth: int) -> list[bytes]:
         fields, body = split_message(raw)
         values = first_values(fields)
         ctype_value = values.get("content-type", b"")
         ctype = ctype_value.split(b";", 1)[0].strip().lower().decode("latin-1") or "text/plain"
         disposition = values.get("content-disposition", b"").split(b";", 1)[0].strip().lower()
+        parts: list[bytes] = []
+        boundary = None
         if ctype.startswith("multipart/"):
             boundary = content_param(ctype_value, _BOUNDARY)
-            if not boundary:  # cannot be split: shown as text, as the full view does
-                return _Leaf("text/plain", b"", "", body)
+            parts = _parts(body, boundary.encode("latin-1")) if boundary else []
+        # cut by TOP before the first boundary line: whether it splits is not known yet
+        splits = bool(parts) or (not self.complete and boundary is not None)
+        role = part_role(ctype, disposition.decode("latin-1"), splits=splits)
+        if role.look_inside:
             if depth >= MAX_DEPTH:
-                return None
-            leaves = []
-            for part in _parts(body, boundary.encode("latin-1")):
-                leaf = self.pick(part, depth + 1)
-                if leaf is None:
-                    continue
-                if ctype != "multipart/alternative" or leaf.content_type == "text/plain":
-                    return leaf
-                leaves.append(leaf)
-            return leaves[0] if leaves else None
-        if disposition == b"attachment" or ctype not in ("text/plain", "text/html"):
-            self.attachment_seen = True
-            return None
-        encoding = values.get("content-transfer-encoding", b"").strip().lower().decode("latin-1")
-        return _Leaf(ctype, ctype_value, encoding, body)
+                return []
+            # a multipart's parts, or the message a message/rfc822 holds
+            return parts if ctype.startswith("multipart/") else [body]
+        if role.text:
+            if ctype.startswith("multipart/"):  # cannot be split: shown as sent
+                self.leaves.append(_Leaf("text/plain", b"", "", body))
+            else:
+                encoding = values.get("content-transfer-encoding", b"").strip().lower()
+                self.leaves.append(_Leaf(ctype, ctype_value, encoding.decode("latin-1"), body))
+            return []
+        self.attachment_seen = True
+        return []
 
 
 def _decode(leaf: _Leaf, *, complete: bool) -> str:
@@ -124,8 +138,12 @@ def _decode(leaf: _Leaf, *, complete: bool) -> str:
         if not complete:
             data = re.sub(rb"=[0-9A-Fa-f]?\Z", b"", data.rstrip(b"\r\n"))
         data = binascii.a2b_qp(data)
-    text = decode_bytes(data, content_param(leaf.params, _CHARSET), truncated=not complete)
-    return html_to_text(text) if leaf.content_type == "text/html" else text
+    return decode_bytes(data, content_param(leaf.params, _CHARSET), truncated=not complete)
+
+
+def top_is_whole(data: bytes, lines: int) -> bool:
+    """Whether a ``TOP n lines`` answer holds the whole message (fewer body lines than asked)."""
+    return split_message(data)[1].count(b"\n") < lines
 
 
 def parse_preview(data: bytes, *, complete: bool = False, max_lines: int = 500) -> Preview:
@@ -135,20 +153,24 @@ def parse_preview(data: bytes, *, complete: bool = False, max_lines: int = 500) 
         summary = summary_from_fields(fields)
     except Exception:
         return Preview(HeaderSummary(), (), "none", NOTICE_UNDECODABLE)
-    scan = _Scan()
+    scan = _Scan(complete=complete)
     try:
-        leaf = scan.pick(data)
-        if leaf is None:
+        scan.walk(data)
+        plain = [_decode(leaf, complete=complete) for leaf in scan.leaves
+                 if leaf.content_type != "text/html"]
+        html = [_decode(leaf, complete=complete) for leaf in scan.leaves
+                if leaf.content_type == "text/html"] if not any(p.strip() for p in plain) else []
+        text, source = join_body(plain, html)
+    except Exception:  # absurd input: no traceback, a notice
+        return Preview(summary, (), "none", NOTICE_UNDECODABLE)
+    if source == "none":
+        if not scan.leaves:
             notice = NOTICE_ATTACHMENT_FIRST if scan.attachment_seen else NOTICE_NO_TEXT
             return Preview(summary, (), "none", notice)
-        text = _decode(leaf, complete=complete)
-    except Exception:  # RecursionError on absurd input included
-        return Preview(summary, (), "none", NOTICE_UNDECODABLE)
+        return Preview(summary, (), "none", None)
     lines = clean_block(text).split("\n", max_lines)[:max_lines]
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:
         return Preview(summary, (), "none", None)
-    if leaf.content_type == "text/html":
-        return Preview(summary, tuple(lines), "html", NOTICE_HTML)
-    return Preview(summary, tuple(lines), "plain", None)
+    return Preview(summary, tuple(lines), source, NOTICE_HTML if source == "html" else None)

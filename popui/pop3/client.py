@@ -15,7 +15,6 @@ import poplib
 import re
 import socket
 import ssl
-import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 
@@ -35,7 +34,7 @@ from popui.pop3.errors import (
 )
 from popui.pop3.models import Capabilities, Listed, MessageInfo, Negotiated
 from popui.pop3.protocol_log import ProtocolLog
-from popui.pop3.transport import LineReader, make_ssl_context, wrap_tls
+from popui.pop3.transport import Deadline, LineReader, make_ssl_context, wrap_tls
 
 CRLF = b"\r\n"
 _TIMESTAMP = re.compile(rb"<[^<>@\s]*@[^<>\s]*>")
@@ -79,6 +78,8 @@ class Pop3Client(poplib.POP3):
         self._debugging = 0
         self._tls_established = False
         self._context = ssl_context
+        self._awaiting = "its greeting"  # what the next reply answers, for timeout sentences
+        self._interrupted = False
         self.capabilities = Capabilities()
         self.capabilities_before_login = Capabilities()
         self.capabilities_before_stls: Capabilities | None = None
@@ -151,30 +152,53 @@ class Pop3Client(poplib.POP3):
         with contextlib.suppress(OSError):
             super().close()
 
+    def interrupt(self) -> None:
+        """Give up on the answer being read, from another thread (the user moved on: a refresh
+        while a preview drips). The read in progress raises ``ConnectionLost`` at once; the
+        connection is done for, and nothing is lost (no DELE is ever pending outside a commit).
+        """
+        self._interrupted = True
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Name an ``interrupt()`` for what it is, not as a lost connection."""
+        try:
+            yield
+        except (ConnectionLost, OSError):
+            if self._interrupted:
+                raise ConnectionLost(f"Stopped waiting for {self._awaiting}.") from None
+            raise
+
     def _putline(self, line: bytes) -> None:
         try:
-            self.sock.sendall(line + CRLF)
+            with self._reading():
+                self.sock.sendall(line + CRLF)
         except OSError as exc:
             raise ConnectionLost(f"The connection was lost while sending: {exc}") from None
 
     def _putcmd(self, line: str, *, secret: bool = False) -> None:
         if "\r" in line or "\n" in line:
             raise SecretRejected("A command argument contains a line break; not sent.")
+        self._awaiting = "the login exchange" if secret else _describe(line)
         self.log.command(line, secret=secret)
         self._putline(line.encode(self.encoding))
 
-    def _deadline(self, size_hint: int = 0) -> float:
-        # at least 20 KB/s beyond the plain timeout: a slow drip must not hold the session
-        return time.monotonic() + self.timeout + size_hint / 20_000
+    def _deadline(self) -> Deadline:
+        """A fresh deadline for one response: the account's timeout as a sliding window with a
+        minimum rate (``transport.Deadline``); never scaled by a size the server claims."""
+        return Deadline(self.timeout, self._awaiting)
 
-    def _getline(self, deadline: float | None = None) -> tuple[bytes, int]:
-        line = self.file.readline(deadline, self.max_response)
+    def _getline(self, deadline: Deadline | None = None) -> tuple[bytes, int]:
+        with self._reading():
+            line = self.file.readline(deadline, self.max_response)
         octets = len(line)
         if line.endswith(CRLF):
             return line[:-2], octets
         return line[:-1], octets  # a bare LF
 
-    def _getresp(self, deadline: float | None = None) -> bytes:
+    def _getresp(self, deadline: Deadline | None = None) -> bytes:
         resp, _ = self._getline(deadline or self._deadline())
         if self.log.level:
             self.log.status(resp.decode("utf-8", "replace"))
@@ -187,9 +211,10 @@ class Pop3Client(poplib.POP3):
             f"{resp[:60].decode('ascii', 'replace')!r}"
         )
 
-    def _read_body(self, size_hint: int = 0, progress: Progress | None = None) -> bytes:
+    def _read_body(self, progress: Progress | None = None) -> bytes:
         """The body of a multi-line response up to the terminating ``.``, un-stuffed."""
-        block = self.file.read_block(self._deadline(size_hint), self.max_response, progress)
+        with self._reading():
+            block = self.file.read_block(self._deadline(), self.max_response, progress)
         if block.startswith(b".."):
             block = block[1:]
         block = block.replace(b"\n..", b"\n.")
@@ -344,6 +369,7 @@ class Pop3Client(poplib.POP3):
         else:
             encoded = base64.b64encode(initial).decode() or "="
             self.log.command(f"AUTH {mech.name} <redacted>")
+            self._awaiting = "the login exchange"
             self._putline(f"AUTH {mech.name} {encoded}".encode())
         for _ in range(10):
             line, _ = self._getline(self._deadline())
@@ -412,9 +438,10 @@ class Pop3Client(poplib.POP3):
         return messages, has_uidl
 
     def top_bytes(self, number: int, lines: int, size_hint: int = 0) -> bytes:
+        """``TOP``. ``size_hint`` (the LIST size) is ignored: deadlines never trust it."""
         self._putcmd(f"TOP {number} {lines}")
         self._getresp()
-        return self._read_body(size_hint)
+        return self._read_body()
 
     def headers(self, messages: Sequence[MessageInfo | Listed], *, window: int = DEFAULT_WINDOW,
                 stop: Callable[[], bool] | None = None,
@@ -456,6 +483,7 @@ class Pop3Client(poplib.POP3):
                     self._putline(CRLF.join(c.encode(self.encoding) for c in commands))
                     in_flight.extend(chunk)
                 index = in_flight.popleft()
+                self._awaiting = _describe(f"TOP {messages[index].number} 0")
                 try:
                     self._getresp()
                 except ServerError as exc:
@@ -476,12 +504,14 @@ class Pop3Client(poplib.POP3):
     def _read_head(self, info: MessageInfo | Listed) -> tuple[bytes, bool]:
         """One ``TOP n 0`` body up to the header's blank line, and whether the connection
         must be closed because the rest is too long to read and drop."""
-        deadline = self._deadline(info.size)
-        raw, complete = self.file.read_head(deadline, self.max_response)
+        deadline = self._deadline()  # the rest, if read, belongs to the same answer
+        with self._reading():
+            raw, complete = self.file.read_head(deadline, self.max_response)
         skipped: int | None = 0
         if not complete:
             known_long = self.top_ignores_lines and info.size - len(raw) > DISCARD_LIMIT
-            skipped = None if known_long else self.file.skip_block(deadline, DISCARD_LIMIT)
+            with self._reading():
+                skipped = None if known_long else self.file.skip_block(deadline, DISCARD_LIMIT)
             if skipped != 0 and not self.top_ignores_lines:
                 self.top_ignores_lines = True
                 self.log.note(f"TOP {info.number} 0 sent more than the header: this server's "
@@ -494,9 +524,10 @@ class Pop3Client(poplib.POP3):
 
     def retr_bytes(self, number: int, size_hint: int = 0,
                    progress: Progress | None = None) -> bytes:
+        """``RETR``. ``size_hint`` (the LIST size) is ignored: deadlines never trust it."""
         self._putcmd(f"RETR {number}")
         self._getresp()
-        return self._read_body(size_hint, progress)
+        return self._read_body(progress)
 
     def retrieve_stream(
         self, messages: Sequence[tuple[int, int]], *, window: int = RETR_WINDOW,
@@ -510,34 +541,36 @@ class Pop3Client(poplib.POP3):
         """
         window = max(1, window if self.capabilities.pipelining else 1)
         sent = 0
-        for index, (number, size) in enumerate(messages):
+        for index, (number, _size) in enumerate(messages):  # sizes set no deadline (Deadline)
             if sent < len(messages) and sent - index <= window // 2:
                 batch = messages[sent : min(len(messages), index + window)]
                 for queued, _ in batch:
                     self.log.command(f"RETR {queued}")
                 self._putline(CRLF.join(f"RETR {queued}".encode() for queued, _ in batch))
                 sent += len(batch)
+            self._awaiting = _describe(f"RETR {number}")
             try:
                 self._getresp()
             except ServerError as exc:
                 yield number, exc
                 continue
-            body = self._iter_body(size)
+            body = self._iter_body()
             yield number, body
             for _ in body:  # the caller stopped early: skip the rest, keep in sync
                 pass
 
-    def _iter_body(self, size_hint: int) -> Iterator[bytes]:
+    def _iter_body(self) -> Iterator[bytes]:
         first = True
-        for piece in self.file.iter_block(self._deadline(size_hint), self.max_response):
-            if first and piece.startswith(b".."):
-                piece = piece[1:]
-            first = False
-            piece = piece.replace(b"\n..", b"\n.")
-            if self.log.level >= 2:
-                for line in body_lines(piece):
-                    self.log.data(line.decode("utf-8", "replace"))
-            yield piece
+        with self._reading():
+            for piece in self.file.iter_block(self._deadline(), self.max_response):
+                if first and piece.startswith(b".."):
+                    piece = piece[1:]
+                first = False
+                piece = piece.replace(b"\n..", b"\n.")
+                if self.log.level >= 2:
+                    for line in body_lines(piece):
+                        self.log.data(line.decode("utf-8", "replace"))
+                yield piece
 
     def pipeline(
         self, commands: Sequence[str], *, multiline: bool, window: int = DEFAULT_WINDOW,
@@ -564,6 +597,7 @@ class Pop3Client(poplib.POP3):
                 if on_send is not None:  # before writing: a partial write may reach the server
                     on_send(sent)
                 self._putline(CRLF.join(c.encode(self.encoding) for c in chunk))
+            self._awaiting = _describe(commands[received])
             try:
                 status: bytes | Pop3Error = self._getresp()
             except ServerError as exc:
@@ -578,6 +612,25 @@ class Pop3Client(poplib.POP3):
             return self._shortcmd("QUIT")
         finally:
             self.close()
+
+
+_NUMBERED = frozenset({"TOP", "RETR", "LIST", "UIDL", "DELE"})
+
+
+def _describe(command: str) -> str:
+    """What the reply to ``command`` is, in words. Only message numbers are kept from the
+    arguments: others can be a user name or a secret (``PASS 123456``)."""
+    verb, *args = command.split() or [""]
+    verb = verb.upper()
+    numbers = " ".join(a for a in args if a.isdigit()) if verb in _NUMBERED else ""
+    shown = f"{verb} {numbers}".strip() if verb else "a command"
+    if verb == "RETR" and numbers:
+        return f"message {numbers} ({shown})"
+    if verb == "TOP" and numbers:
+        number, *lines = numbers.split()
+        kind = "header" if lines == ["0"] else "preview"
+        return f"the {kind} of message {number} ({shown})"
+    return f"its reply to {shown}"
 
 
 def body_lines(body: bytes) -> list[bytes]:

@@ -7,6 +7,7 @@ every SASL continuation line are replaced by ``<redacted>`` before anything is s
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -23,6 +24,25 @@ _ESCAPES = {c: f"\\x{c:02x}" for c in (*range(32), *range(127, 160)) if c != 9}
 _SECRET_COMMAND = re.compile(r"^(PASS|RPOP)\s.*$", re.IGNORECASE)
 _APOP = re.compile(r"^(APOP\s+\S+)\s.*$", re.IGNORECASE)
 _AUTH_INITIAL = re.compile(r"^(AUTH\s+\S+)\s.*$", re.IGNORECASE)
+
+
+class LogFileError(Exception):
+    """The log file cannot be written; the message names the path and the reason."""
+
+
+def open_log_file(path: Path) -> TextIO:
+    """The log file opened for appending, created private (0600); ``LogFileError`` if not."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise LogFileError(f"cannot write the log file {path}: "
+                           f"{exc.strerror or exc}") from None
+    return os.fdopen(fd, "a", encoding="utf-8", errors="replace", buffering=1)
+
+
+def check_log_file(path: Path) -> None:
+    """Fail at start, with a sentence, rather than in the session later (``LogFileError``)."""
+    open_log_file(path).close()
 
 
 @dataclass(frozen=True)
@@ -86,19 +106,30 @@ class ProtocolLog:
 
     def _add(self, direction: str, text: str) -> None:
         entry = LogLine(time.time(), direction, text)
+        entries = [entry]
         with self._lock:
             self._lines.append(entry)
             if self._path is not None:
-                self._write(entry)
-        for listener in tuple(self._listeners):
-            listener(entry)
+                try:
+                    self._write(entry)
+                except (LogFileError, OSError, ValueError) as exc:  # a full disk, a closed file
+                    self._path = None
+                    if self._file is not None:
+                        with contextlib.suppress(OSError):
+                            self._file.close()
+                        self._file = None
+                    note = LogLine(time.time(), "*", f"Stopped writing the log file: {exc}")
+                    self._lines.append(note)
+                    entries.append(note)
+        for line in entries:
+            for listener in tuple(self._listeners):
+                listener(line)
 
     def _write(self, entry: LogLine) -> None:
         """Append to the log file: private (0600), control characters escaped."""
         if self._file is None:
             assert self._path is not None
-            fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            self._file = os.fdopen(fd, "a", encoding="utf-8", errors="replace", buffering=1)
+            self._file = open_log_file(self._path)
         stamp = time.strftime("%H:%M:%S", time.localtime(entry.time))
         self._file.write(f"{stamp} {entry.direction} {entry.text.translate(_ESCAPES)}\n")
 

@@ -1,7 +1,8 @@
 """Sockets for POP3: TLS contexts that verify, and a line reader with deadlines and caps.
 
 poplib's reader rejects lines over 2048 bytes and cannot tell a slow drip from a live server;
-this reader accepts lines of any length up to a memory cap and enforces a deadline per response.
+this reader accepts lines of any length up to a memory cap and watches each response with a
+``Deadline``: a rate over a sliding window, never a size the server claims.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 import socket
 import ssl
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 
 from popui.pop3.account import Account
@@ -21,6 +23,80 @@ _CHUNK = 256 * 1024
 #: after a line end: an empty line (group 1) or the terminating "." line (group 2)
 _HEAD_END = re.compile(rb"\n(?:(\r?\n)|(\.\r?\n))")
 _TERMINATOR = re.compile(rb"\n\.\r?\n")
+
+#: below this many bytes per second over the sliding window, a response is dead
+MIN_RATE = 1024
+
+
+class Deadline:
+    """When one response is dead: nothing for ``window`` seconds, or, once data flows, fewer
+    than ``min_rate`` bytes per second over the last ``window`` seconds.
+
+    The window is the account's timeout (30 s by default: under 1 KB/s for 30 s is dead). What
+    the server claims a message's size is plays no part, so a claim of 10 GB cannot hold the
+    session, and an honest big message arriving steadily is never cut off.
+    """
+
+    def __init__(self, window: float, what: str, min_rate: float = MIN_RATE) -> None:
+        self.window = window
+        self.what = what
+        self.min_rate = min_rate
+        self.started = time.monotonic()
+        self.received = 0
+        self._first_data: float | None = None
+        self._samples: deque[tuple[float, int]] = deque()  # (time, received), within a window
+
+    def record(self, count: int) -> None:
+        now = time.monotonic()
+        if self._first_data is None:
+            self._first_data = now
+        self.received += count
+        self._samples.append((now, self.received))
+
+    def wait(self) -> float:
+        """How long the next read may block; raises ``ResponseTimeout`` if it is dead."""
+        now = time.monotonic()
+        last = self._samples[-1][0] if self._samples else self.started
+        idle_left = last + self.window - now
+        if idle_left <= 0:
+            raise ResponseTimeout(self._describe(now, stalled=True))
+        if self._first_data is None or now - self._first_data < self.window:
+            return idle_left
+        while len(self._samples) > 1 and self._samples[1][0] <= now - self.window:
+            self._samples.popleft()
+        base = self._samples[0][1] if self._samples[0][0] <= now - self.window else 0
+        if self.received - base < self.min_rate * self.window:
+            raise ResponseTimeout(self._describe(now, stalled=False))
+        # check again soon: the window slides even while nothing arrives
+        return min(idle_left, max(self.window / 10, 0.01))
+
+    def _describe(self, now: float, *, stalled: bool) -> str:
+        got = f"{_amount(self.received)} in {_duration(now - self.started)}"
+        window = _duration(self.window)
+        if stalled and not self.received:
+            what = f"The server did not start sending {self.what} within {window}."
+        elif stalled:
+            what = f"The server stopped sending {self.what}: {got}, then nothing for {window}."
+        else:
+            what = (f"The server was too slow sending {self.what}: {got}, less than "
+                    f"{_amount(int(self.min_rate))} a second over the last {window}.")
+        return f"{what} The connection was dropped; the account's timeout sets this limit."
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 10:
+        return f"{seconds:.1f} seconds"
+    if seconds < 120:
+        return f"{seconds:.0f} seconds"
+    return f"{seconds / 60:.0f} minutes"
+
+
+def _amount(count: int) -> str:
+    if count < 1024:
+        return f"{count} byte{'s' if count != 1 else ''}"
+    if count < 1024 * 1024:
+        return f"{count / 1024:.0f} KB"
+    return f"{count / (1024 * 1024):.1f} MB"
 
 
 def make_ssl_context(account: Account) -> ssl.SSLContext:
@@ -91,7 +167,7 @@ class LineReader:
         self._buf = bytearray()
         self._pos = 0
 
-    def readline(self, deadline: float | None, limit: int) -> bytes:
+    def readline(self, deadline: Deadline | None, limit: int) -> bytes:
         """One line including its line end. Raises on timeout, close, or a line over ``limit``."""
         while True:
             end = self._buf.find(b"\n", self._pos)
@@ -106,7 +182,7 @@ class LineReader:
                 )
             self._fill(deadline)
 
-    def read_block(self, deadline: float | None, limit: int,
+    def read_block(self, deadline: Deadline | None, limit: int,
                    progress: Callable[[int], None] | None = None) -> bytes:
         """The body of a multi-line response, still dot-stuffed, without its ``.`` line.
 
@@ -140,7 +216,7 @@ class LineReader:
                 next_report = len(buf) - start + 65536
             self._fill(deadline)
 
-    def iter_block(self, deadline: float | None, line_limit: int,
+    def iter_block(self, deadline: Deadline | None, line_limit: int,
                    piece: int = _CHUNK) -> Iterator[bytes]:
         """The body of a multi-line response in pieces of whole lines (still dot-stuffed),
         without its ``.`` line. Memory stays near ``piece`` plus one receive, whatever the
@@ -172,7 +248,7 @@ class LineReader:
                 )
             self._fill(deadline)
 
-    def read_head(self, deadline: float | None, limit: int) -> tuple[bytes, bool]:
+    def read_head(self, deadline: Deadline | None, limit: int) -> tuple[bytes, bool]:
         """The start of a multi-line response up to and including its first empty line (a
         message's header and the blank line after it), still dot-stuffed.
 
@@ -201,7 +277,7 @@ class LineReader:
                 )
             self._fill(deadline)
 
-    def skip_block(self, deadline: float | None, budget: int) -> int | None:
+    def skip_block(self, deadline: Deadline | None, budget: int) -> int | None:
         """Read and drop the rest of a multi-line response, from a line start through its
         ``.`` line, holding at most one chunk in memory. Returns the octets dropped, or None
         once more than ``budget`` would be (the reader is then mid-response: close it)."""
@@ -228,25 +304,23 @@ class LineReader:
                 return None
             self._fill(deadline)
 
-    def _fill(self, deadline: float | None) -> None:
-        timeout = self.timeout
-        if deadline is not None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise ResponseTimeout("The server is answering too slowly; the connection was "
-                                      "dropped.")
-            timeout = min(timeout, remaining)
+    def _fill(self, deadline: Deadline | None) -> None:
+        wait = self.timeout if deadline is None else deadline.wait()
         try:
-            self.sock.settimeout(timeout)
+            self.sock.settimeout(wait)
             data = self.sock.recv(_CHUNK)
         except TimeoutError:
-            raise ResponseTimeout(
-                f"The server did not answer within {timeout:.0f} seconds."
-            ) from None
+            if deadline is None:
+                raise ResponseTimeout(
+                    f"The server sent nothing for {_duration(wait)}; the connection was dropped."
+                ) from None
+            return  # the deadline decides, on the next call
         except OSError as exc:
             raise ConnectionLost(f"The connection was lost: {exc}") from None
         if not data:
             raise ConnectionLost("The server closed the connection.")
+        if deadline is not None:
+            deadline.record(len(data))
         if self._pos:
             del self._buf[: self._pos]
             self._pos = 0

@@ -17,7 +17,7 @@ from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
 from popui.mail.headers import HeaderSummary
-from popui.mail.preview import Preview, parse_preview
+from popui.mail.preview import Preview, parse_preview, top_is_whole
 from popui.messages import WorkerFailed
 from popui.pop3.events import PreviewFailed, PreviewReady
 from popui.widgets.safe_text import safe_field, safe_line
@@ -118,10 +118,11 @@ class PreviewPane(VerticalScroll):
         """Show ``event`` unless it is for another message than the one loading."""
         if not self._wanted(event.uid):
             return False
+        complete = top_is_whole(event.data, event.lines)
         if len(event.data) > INLINE_PARSE_LIMIT:  # a server that ignored TOP's line count
-            self._parse_in_thread(event.uid, event.data)
+            self._parse_in_thread(event.uid, event.data, complete)
         else:
-            self._display(event.uid, parse_preview(event.data))
+            self._display(event.uid, parse_preview(event.data, complete=complete))
         return True
 
     def show_failure(self, event: PreviewFailed) -> bool:
@@ -138,8 +139,8 @@ class PreviewPane(VerticalScroll):
         return self.uid is None or self.uid == uid
 
     @work(thread=True, exclusive=True, group="preview-parse", exit_on_error=False)
-    def _parse_in_thread(self, uid: str, data: bytes) -> None:
-        preview = parse_preview(data)
+    def _parse_in_thread(self, uid: str, data: bytes, complete: bool) -> None:
+        preview = parse_preview(data, complete=complete)
         if not get_current_worker().is_cancelled:
             self.post_message(self._Parsed(uid, preview))
 
