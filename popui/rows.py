@@ -14,6 +14,7 @@ from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any, Protocol
 
+from popui.mail.headers import sender_label
 from popui.mail.sanitize import clean_line
 from popui.sizes import human_size
 
@@ -62,7 +63,8 @@ class Row:
         self.subject = clean_line(summary.subject or "")
         name = clean_line(summary.from_name or "")
         self.sender_addr = clean_line(summary.from_addr or "")
-        self.sender = name or self.sender_addr
+        # a name that looks like an address or a domain shows the real address too
+        self.sender = sender_label(name, self.sender_addr)
         self.date = summary.date
         self.attachment = bool(summary.has_attachment_hint)
         self.loaded = True

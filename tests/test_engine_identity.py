@@ -24,7 +24,7 @@ from popui.pop3 import events as ev
 from popui.pop3.account import Account, Credentials
 from popui.pop3.identity import is_fingerprint
 from popui.pop3.protocol_log import ProtocolLog
-from popui.pop3.requests import Commit, FetchHeaders, Preview
+from popui.pop3.requests import Commit, FetchHeaders, Preview, Refresh
 from popui.pop3.session import Pop3Session
 
 
@@ -176,3 +176,25 @@ def test_a_preview_jumps_a_rolling_header_fill() -> None:
     assert tops.index("TOP 200 1") < 40  # answered long before the 200 headers were
     got = [key for e in rec.of(ev.HeadersFetched) for key, _ in e.headers]
     assert sorted(got) == sorted(keys)
+
+
+def test_r_gives_up_on_a_dripping_preview_at_once() -> None:
+    # A server dripping a preview slowly enough to pass for alive held the session: the
+    # refresh waited behind it. Now a refresh cuts the read and logs in again at once.
+    log = ProtocolLog(level=1)
+    top_sent = threading.Event()
+    log.subscribe(lambda line: line.text.startswith("TOP") and top_sent.set())
+    with fault_server("slow-drip", _messages(3), targets=("TOP",), drip_delay=0.05) as server:
+        account = Account(name="drip", host=server.host, port=server.port, security="none",
+                          user=USER, auth="user", timeout=120.0)
+        rec = Recorder()
+        session = Pop3Session(account, rec, log=log, backoff=(0.05, 0.2, 0.5, 1.0))
+        session.start(Credentials(password=PASSWORD))
+        try:
+            listing = rec.wait(ev.Listing)
+            session.submit(Preview(listing.messages[0].uid, lines=5))
+            assert top_sent.wait(20)
+            session.submit(Refresh())
+            rec.wait(ev.Listing, timeout=10)  # not the minutes the drip would take
+        finally:
+            session.stop(grace=0.2)

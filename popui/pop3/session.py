@@ -96,6 +96,7 @@ class Pop3Session:
         self._top_notice_given = False
         self._top_missing_said = False
         self._committing = False
+        self._current: Request | None = None  # what the thread is doing (a refresh may cut it)
         self._retried: Request | None = None  # a request is retried once after a reconnect
         self.capabilities = Capabilities()
         self.welcome = ""
@@ -121,8 +122,15 @@ class Pop3Session:
         self._thread.start()
 
     def submit(self, request: Request) -> None:
-        """Queue a request; a newer one of a superseding kind drops older pending ones."""
+        """Queue a request; a newer one of a superseding kind drops older pending ones.
+
+        A refresh (``r``) also gives up on a preview or header fill still being read (a server
+        dripping a huge answer must not hold the session); never on a commit."""
         with self._cond:
+            client, current = self._client, self._current
+            if (isinstance(request, Refresh) and client is not None
+                    and isinstance(current, Preview | FetchHeaders | Noop)):
+                client.interrupt()
             key = request.supersede_key
             if key is not None:
                 self._pending = [p for p in self._pending if p[2].supersede_key != key]
@@ -168,6 +176,7 @@ class Pop3Session:
             self._pending.remove(best)
             # set under the lock, so stop() can never cut off a commit that has begun
             self._committing = isinstance(best[2], Commit)
+            self._current = best[2]
             return best[2]
 
     def _wait(self, seconds: float) -> bool:
@@ -180,6 +189,8 @@ class Pop3Session:
         try:
             while (request := self._take()) is not None:
                 self._handle(request)
+                with self._cond:
+                    self._current = None
         finally:
             client, self._client = self._client, None
             if client is not None:
