@@ -110,6 +110,9 @@ class PopuiApp(App[None]):
             clock=self.clock,
             date_format=self.settings.ui.date_format,
             remember_choice=self.remember_ui_choice,
+            named_filters=self.settings.ui.filters,
+            browser=self.settings.ui.browser,
+            opener=self.settings.ui.opener,
         )
         await self.push_screen(self.main)
 

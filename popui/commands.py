@@ -50,23 +50,33 @@ MAIN_COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "sort", "s", "cycle_sort", "Sort",
-        "Sort by date, sender, subject, size or number, in turn.", "Read",
+        "Sort by date, sender, subject, size, number or thread, in turn.", "Read",
     ),
     Command(
         "sort_pick", "o", "choose_sort", "Sort by…",
-        "Choose the sort order: date, from, subject, size or number.", "Read",
+        "Choose the sort order: date, from, subject, size, number or threads (o t).", "Read",
     ),
     Command("sort_reverse", "O,S", "reverse_sort", "Reverse sort", "Reverse the sort order.",
             "Read"),
     Command(
         "filter", "slash", "filter", "Filter",
-        "Filter by sender/subject words; size terms like >5M or <10k.", "Read", footer=True,
+        "Filter: words, sizes (>5M) or mutt patterns (~f alice ~d <3d); up/down: earlier "
+        "filters.", "Read", footer=True,
     ),
     Command("clear_filter", "escape", "clear_filter", "Clear filter", "Show all messages.", "Read"),
+    Command(
+        "thread_fold", "v", "toggle_thread", "Fold thread",
+        "Collapse or expand the thread under the cursor (sorted by thread: o t).", "Read",
+    ),
+    Command(
+        "thread_fold_all", "V", "toggle_all_threads", "Fold all threads",
+        "Collapse every thread, or expand them all.", "Read",
+    ),
     # Deleting
     Command(
         "mark", "d", "toggle_mark", "Mark",
-        "Mark or unmark the message for deletion and move on.", "Delete", footer=True,
+        "Mark or unmark the message for deletion and move on (a collapsed thread: all of it, "
+        "after asking).", "Delete", footer=True,
     ),
     Command("unmark", "u", "unmark", "Unmark", "Remove the mark from the message.", "Delete"),
     Command("unmark_all", "U", "unmark_all", "Unmark all", "Remove every mark.", "Delete"),
@@ -96,6 +106,50 @@ MAIN_COMMANDS: tuple[Command, ...] = (
     ),
 )
 
+VIEW_COMMANDS: tuple[Command, ...] = (
+    # The full view (a reader, as mutt's pager)
+    Command("view_next", "j,J", "next_message", "Next message",
+            "Open the next message of the list (RETR: the server marks it seen).", "Read",
+            footer=True),
+    Command("view_previous", "k,K", "previous_message", "Previous message",
+            "Open the previous message of the list (RETR: the server marks it seen).", "Read"),
+    Command("view_page_down", "space", "page(1)", "Page down", "Scroll down one page.", "Read"),
+    Command("view_page_up", "minus,b", "page(-1)", "Page up", "Scroll up one page.", "Read"),
+    Command("view_links", "ctrl+b,U", "links", "Links",
+            "Every link with where it really goes: open it in the browser or copy it.",
+            "Read", footer=True),
+    Command("view_attachments", "a", "attachments", "Attachments",
+            "Go to the attachments: Enter views text and attached messages, opens others.",
+            "Read",
+            footer=True),
+    Command("view_headers", "h", "toggle_headers", "All headers",
+            "Show all header fields, or the usual few.", "Read",
+            footer=True),
+    Command("view_source", "v", "toggle_raw", "Source", "Show the message as sent, or as text.",
+            "Read",
+            footer=True),
+    Command("view_pager", "o,|", "pager", "Pager",
+            "Read the headers and the text (or the source) in $PAGER.", "Read",
+            footer=True),
+    Command("view_close", "q,escape", "close", "Back", "Back to the list (or the message this "
+            "one is attached to).", "Read", footer=True),
+    Command("view_search", "slash", "search", "Search",
+            "Search the text (a word, or a regular expression); matches are highlighted.",
+            "Search", footer=True),
+    Command("view_search_next", "n", "search_next", "Next match", "Go to the next match.",
+            "Search"),
+    Command("view_search_previous", "N", "search_previous", "Previous match",
+            "Go to the previous match.", "Search"),
+    Command("view_save", "s", "save_attachment", "Save", "Save the chosen attachment.", "Save",
+            footer=True),
+    Command("view_save_all", "S", "save_all", "Save all", "Save every attachment.", "Save"),
+    Command("view_save_eml", "e", "save_eml", "Save .eml", "Save the whole message as .eml.",
+            "Save"),
+    Command("view_mark", "d", "mark", "Mark",
+            "Mark the message for deletion and go back to the list.", "Delete",
+            footer=True),
+)
+
 APP_COMMANDS: tuple[Command, ...] = (
     Command("help", "question_mark,f1", "app.help", "Help", "Show the keys.", "General",
             footer=True),
@@ -109,7 +163,7 @@ APP_COMMANDS: tuple[Command, ...] = (
     ),
 )
 
-ALL_COMMANDS: tuple[Command, ...] = MAIN_COMMANDS + APP_COMMANDS
+ALL_COMMANDS: tuple[Command, ...] = MAIN_COMMANDS + VIEW_COMMANDS + APP_COMMANDS
 COMMAND_IDS = frozenset(command.id for command in ALL_COMMANDS)
 
 

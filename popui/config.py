@@ -67,6 +67,12 @@ class UiSettings:
     filters: dict[str, str] = field(default_factory=dict)
     """Named filters (``[ui.filters] big = "~z >5M"``): name to pattern text, each checked to
     parse when the file is read; compile them when used, so ``~d <3d`` counts from then."""
+    browser: str | None = None
+    """Command that opens a link (``{}`` or the end of the command gets the URL); default
+    ``$BROWSER``, else ``xdg-open``."""
+    opener: str | None = None
+    """Command that opens an attachment popui does not show itself (``{}`` or the end gets
+    the file); default: the mailcap entry for its type, else ``xdg-open``."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +137,7 @@ _ACCOUNT_KEYS = (
     "password_command", "oauth2_token_command", "timeout", "keepalive", "preview_lines",
     "max_message_size", "fetch_to", "default",
 )
-_UI_KEYS = ("theme", "preview", "date_format", "keymap", "filters")
+_UI_KEYS = ("theme", "preview", "date_format", "keymap", "filters", "browser", "opener")
 _TOP_KEYS = ("accounts", "ui")
 
 
@@ -201,6 +207,8 @@ class _Validator:
             date_format=get("date_format", _text, None),
             keymap=dict(keymap),
             filters=self.filters(self.table(table, "filters", data.get("filters", {}))),
+            browser=get("browser", _text, None),
+            opener=get("opener", _text, None),
         )
 
     def filters(self, data: dict[str, Any]) -> dict[str, str]:

@@ -18,7 +18,7 @@ from popui.mail.headers import sender_label
 from popui.mail.sanitize import clean_line
 from popui.sizes import human_size
 
-SORT_KEYS: tuple[str, ...] = ("date", "sender", "subject", "size", "number")
+SORT_KEYS: tuple[str, ...] = ("date", "sender", "subject", "size", "number", "thread")
 """Sort orders, in the order the sort key cycles through them."""
 
 
@@ -35,6 +35,20 @@ class Summary(Protocol):
     def date(self) -> datetime | None: ...
     @property
     def has_attachment_hint(self) -> bool: ...
+    @property
+    def to(self) -> str: ...
+    @property
+    def cc(self) -> str: ...
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def in_reply_to(self) -> str: ...
+    @property
+    def references(self) -> tuple[str, ...]: ...
+
+
+#: Body text kept per row for ``~b`` (a preview or an opened message), in characters.
+MAX_BODY_TEXT = 64 * 1024
 
 
 @dataclass(slots=True, eq=False)
@@ -57,6 +71,17 @@ class Row:
     opened: bool = False
     version: int = 0
     """Bumped on every change, so cached renderings of the row go stale."""
+    to: str = ""
+    cc: str = ""
+    message_id: str = ""
+    in_reply_to: str = ""
+    references: str = ""
+    """The References ids, space separated (threads read it as the header value)."""
+    body: str | None = None
+    """The text popui has of the message (a preview, or the opened message; at most
+    ``MAX_BODY_TEXT`` characters), for ``~b``; None when it has none."""
+    body_whole: bool = False
+    """True when ``body`` is the opened message's text, not a preview's."""
 
     def fill(self, summary: Summary) -> None:
         """Take the header fields of a parsed summary (untrusted text is cleaned here)."""
@@ -67,6 +92,11 @@ class Row:
         self.sender = sender_label(name, self.sender_addr)
         self.date = summary.date
         self.attachment = bool(summary.has_attachment_hint)
+        self.to = clean_line(summary.to or "")
+        self.cc = clean_line(summary.cc or "")
+        self.message_id = clean_line(summary.message_id or "")
+        self.in_reply_to = summary.in_reply_to or ""
+        self.references = " ".join(summary.references or ())
         self.loaded = True
         self.error = False
         self.version += 1
@@ -83,6 +113,14 @@ class Row:
         self.error = True
         self.loaded = True
         self.version += 1
+
+    def keep_body(self, text: str, *, whole: bool) -> None:
+        """Keep body text for ``~b``: a whole message's text replaces a preview's, never the
+        reverse (``whole`` is False for a preview)."""
+        if self.body is not None and self.body_whole and not whole:
+            return
+        self.body = text[:MAX_BODY_TEXT]
+        self.body_whole = whole
 
     def set_opened(self, opened: bool = True) -> None:
         if self.opened != opened:
@@ -130,6 +168,8 @@ _SORTS: dict[str, tuple[Callable[[Row], Any], bool]] = {
     "size": (lambda row: (row.size, row.number), True),
     "sender": (lambda row: (row.sender.casefold(), -row.number), False),
     "subject": (lambda row: (_subject_key(row.subject), -row.number), False),
+    # threads are drawn by the list (`popui.threads`); this is the order until they are ready
+    "thread": (_date_key, True),
 }
 
 _REPLY_PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|sv|vs)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)

@@ -12,6 +12,7 @@ from popui.commands import (
     ALL_COMMANDS,
     APP_COMMANDS,
     MAIN_COMMANDS,
+    VIEW_COMMANDS,
     bindings,
     check_keymap,
     effective_keys,
@@ -66,7 +67,7 @@ def test_mail_defaults_come_from_any_theme_palette() -> None:
 def test_commands_have_unique_ids_and_no_key_clashes() -> None:
     ids = [command.id for command in ALL_COMMANDS]
     assert len(ids) == len(set(ids))
-    for group in (MAIN_COMMANDS, APP_COMMANDS):
+    for group in (MAIN_COMMANDS, VIEW_COMMANDS, APP_COMMANDS):
         keys = [key for command in group for key in effective_keys(command, {})]
         assert len(keys) == len(set(keys)), keys
     made = bindings(MAIN_COMMANDS)

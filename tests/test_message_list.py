@@ -25,6 +25,11 @@ class Summary:
     from_addr: str = ""
     date: datetime | None = None
     has_attachment_hint: bool = False
+    to: str = ""
+    cc: str = ""
+    message_id: str = ""
+    in_reply_to: str = ""
+    references: tuple[str, ...] = ()
 
 
 def row(number: int, size: int = 1000, **summary: object) -> Row:
@@ -77,7 +82,8 @@ def test_sort_by_sender_subject_size() -> None:
     assert [r.number for r in sort_rows(rows, "sender")] == [2, 1, 3]
     assert [r.number for r in sort_rows(rows, "subject")] == [2, 3, 1]  # prefixes ignored
     assert [r.number for r in sort_rows(rows, "size")] == [2, 1, 3]  # biggest first
-    assert next_sort("date") == "sender" and next_sort("number") == "date"
+    assert next_sort("date") == "sender" and next_sort("number") == "thread"
+    assert next_sort("thread") == "date"
 
 
 def test_filter_words_match_sender_or_subject_all_words() -> None:
@@ -252,3 +258,60 @@ async def test_after_midnight_todays_times_become_dates() -> None:
         await pilot.pause()
         assert "11:00" not in line_text(widget, 0)
         assert "15 Jun" in line_text(widget, 0)
+
+
+# -- threads -------------------------------------------------------------------------------------
+
+
+def threaded_rows(threads: int) -> list[Row]:
+    """``threads`` threads of three: a root, a reply, a reply to the reply."""
+    rows = []
+    for t in range(threads):
+        ids = [f"<t{t}m{k}@x>" for k in range(3)]
+        for k in range(3):
+            n = len(rows) + 1
+            r = Row(n, f"u{n}", 100)
+            r.fill(Summary(subject=("Re: " if k else "") + f"thread {t}",
+                           date=datetime(2024, 1, 1, tzinfo=UTC) + timedelta(hours=n),
+                           message_id=ids[k], in_reply_to=ids[k - 1] if k else "",
+                           references=tuple(ids[:k])))
+            rows.append(r)
+    return rows
+
+
+@run_async
+async def test_big_lists_are_threaded_in_a_worker_and_keep_the_cursor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import popui.widgets.message_list as module
+
+    monkeypatch.setattr(module, "THREAD_INLINE_LIMIT", 10)
+    app = ListApp(threaded_rows(20), set())
+    async with app.run_test(size=(100, 20)) as pilot:
+        widget = app.query_one(MessageList)
+        await pilot.pause()
+        widget.move_to_uid("u33")  # thread 10's reply to the reply
+        widget.set_sort("thread")
+        assert not widget.threaded  # 60 rows > 10: by date until the worker is done
+        assert [r.uid for r in widget.view[:2]] == ["u60", "u59"]
+        await wait_until(pilot, lambda: widget.threaded, what="threads")
+        assert [r.uid for r in widget.view[:3]] == ["u58", "u59", "u60"]  # newest thread first
+        assert widget.current is not None and widget.current.uid == "u33"
+        widget.scroll_to(y=0, animate=False, immediate=True)
+        assert "  └─>  " in line_text(widget, 2)  # the same subject is not repeated (mutt)
+        assert " └─>  " in line_text(widget, 1) and "thread" not in line_text(widget, 1)
+        assert "─>" not in line_text(widget, 0) and "thread 19" in line_text(widget, 0)
+        assert widget.toggle_thread()  # the cursor's thread folds to its root
+        assert widget.current is not None and widget.current.uid == "u31"
+        assert widget.collapsed_count("u31") == 3
+        assert [r.uid for r in widget.thread_of("u31")] == ["u31", "u32", "u33"]
+        await pilot.pause()
+        assert "(3) thread 10" in line_text(widget, widget.cursor - round(widget.scroll_y))
+        assert widget.toggle_all_threads()  # some folded: all unfold
+        assert len(widget.view) == 60
+        assert widget.toggle_all_threads()
+        assert len(widget.view) == 20
+        widget.set_filter("~s 'thread 1'")  # threads of the filtered rows only
+        await wait_until(pilot, lambda: widget.threaded, what="threads of the filtered rows")
+        assert {r.subject.removeprefix("Re: ") for r in widget.view} == {
+            "thread 1", *(f"thread {n}" for n in range(10, 20))}

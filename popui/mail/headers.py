@@ -17,6 +17,8 @@ from popui.mail.sanitize import clean_line
 
 #: Longest header text kept for display; the rest is cut with an ellipsis.
 MAX_FIELD = 2000
+#: References kept for threading: the thread's root (the first) and the newest ones.
+MAX_REFERENCES = 32
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class HeaderSummary:
     message_id: str = ""
     has_attachment_hint: bool = False
     content_type: str = "text/plain"
+    in_reply_to: str = ""  # the first "<id>" of In-Reply-To
+    references: tuple[str, ...] = ()  # the "<id>"s of References, oldest first (capped)
 
     @property
     def display_sender(self) -> str:
@@ -136,6 +140,22 @@ def split_address(value: bytes) -> tuple[str, str]:
     return _display(decode_words(name)), _display(addr)
 
 
+_MSG_ID = re.compile(rb"<[!-;=?-~]+>")  # printable ASCII, no angle brackets: clean by design
+
+
+def _ids(value: bytes) -> list[str]:
+    """The ``<id>``s in a Message-ID / In-Reply-To / References value, in order."""
+    return [found.decode("ascii") for found in _MSG_ID.findall(value)]
+
+
+def _references(value: bytes) -> tuple[str, ...]:
+    """References for threading: the first (the thread's root) and the newest ones."""
+    ids = _ids(value)
+    if len(ids) > MAX_REFERENCES:
+        ids = ids[:1] + ids[-(MAX_REFERENCES - 1):]
+    return tuple(ids)
+
+
 def _has_attachment_hint(values: dict[str, bytes]) -> bool:
     ctype = values.get("content-type", b"").split(b";", 1)[0].strip().lower()
     if ctype == b"multipart/mixed":
@@ -164,6 +184,8 @@ def summary_from_fields(fields: list[tuple[str, bytes]]) -> HeaderSummary:
         message_id=header_text(values.get("message-id", b"")),
         has_attachment_hint=_has_attachment_hint(values),
         content_type=header_text(ctype) if b"/" in ctype else "text/plain",
+        in_reply_to=next(iter(_ids(values.get("in-reply-to", b""))), ""),
+        references=_references(values.get("references", b"")),
     )
 
 

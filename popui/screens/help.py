@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from rich.cells import set_cell_size
 from textual.app import ComposeResult
@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from popui.commands import ALL_COMMANDS, help_rows
+from popui.commands import ALL_COMMANDS, APP_COMMANDS, Command, help_rows
 
 INTRO = (
     "Previewing (the pane, p) uses TOP and never marks a message seen; opening one (Enter) "
@@ -63,15 +63,27 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark,f1", "close", "Close", show=False),
     ]
 
-    def __init__(self, keymap: Mapping[str, str]) -> None:
+    def __init__(self, keymap: Mapping[str, str],
+                 commands: Sequence[Command] | None = None) -> None:
+        """``commands``: those to list; default: the ``HELP_COMMANDS`` of the screen help was
+        asked on (then the app-wide ones), else every command."""
         super().__init__()
         self.keymap = dict(keymap)
+        self.commands = commands
+
+    def _commands(self) -> Sequence[Command]:
+        if self.commands is not None:
+            return self.commands
+        below = [screen for screen in self.app.screen_stack if screen is not self]
+        own: Sequence[Command] | None = getattr(below[-1], "HELP_COMMANDS", None) if below \
+            else None
+        return (*own, *APP_COMMANDS) if own is not None else ALL_COMMANDS
 
     def compose(self) -> ComposeResult:
         def display(key: str) -> str:
             return self.app.get_key_display(Binding(key, ""))
 
-        rows = help_rows(self.keymap, display, ALL_COMMANDS)
+        rows = help_rows(self.keymap, display, self._commands())
         with Vertical():
             yield Static("popui keys", classes="title", markup=False)
             yield Static(INTRO, classes="intro", markup=False)

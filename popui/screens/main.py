@@ -9,7 +9,7 @@ password prompt) and the commit and quit dialogs. It never imports the app.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Container, Iterable, Mapping
 from datetime import datetime
 from functools import partial
 from typing import Any, Protocol
@@ -21,7 +21,7 @@ from textual.containers import Vertical
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input
+from textual.widgets import Footer
 from textual.worker import Worker
 
 from popui import messages as msg
@@ -29,13 +29,17 @@ from popui.commands import MAIN_COMMANDS, bindings
 from popui.mailbox import Mailbox
 from popui.mailbox.model import NO_TOP
 from popui.messages import WorkerFailed
+from popui.patterns import FilterHistory, PatternError
 from popui.pop3 import events as ev
 from popui.pop3.account import Credentials
 from popui.pop3.requests import Preview, Refresh, Retrieve, SetDebugLevel
 from popui.rows import next_sort
 from popui.screens.confirm import ConfirmCommit, ErrorDialog, NoTopDialog, QuitDialog
+from popui.screens.confirm_action import ConfirmAction
 from popui.screens.message_view import MessageView
+from popui.screens.palette import ScreenCommands
 from popui.screens.sort_dialog import SortDialog
+from popui.widgets.filter_input import FilterBox, FilterInput
 from popui.widgets.list_header import ListHeader
 from popui.widgets.message_list import MessageList
 from popui.widgets.preview import PreviewPane
@@ -55,6 +59,8 @@ class Secrets(Protocol):
 
 class MainScreen(Screen[None]):
     BINDINGS = bindings(MAIN_COMMANDS)
+    HELP_COMMANDS = MAIN_COMMANDS
+    COMMANDS = {ScreenCommands}
 
     DEFAULT_CSS = """
     MainScreen {
@@ -70,8 +76,6 @@ class MainScreen(Screen[None]):
             height: 40%; width: 1fr; border-top: tall $panel;
         }
         & #panes.-off #preview { display: none; }
-        & #filter { display: none; height: 1; border: none; padding: 0 1; }
-        & #filter.-shown { display: block; }
     }
     """
 
@@ -86,9 +90,18 @@ class MainScreen(Screen[None]):
         clock: Callable[[], datetime] | None = None,
         date_format: str | None = None,
         remember_choice: Callable[[str, str], None] | None = None,
+        named_filters: Mapping[str, str] | None = None,
+        browser: str | None = None,
+        opener: str | None = None,
     ) -> None:
         """``remember_choice(key, value)`` saves a ``[ui]`` setting the user changed here."""
         super().__init__()
+        self.browser = browser
+        self.opener = opener
+        self.named_filters = dict(named_filters or {})
+        """``[ui.filters]``: name to pattern (palette entries, and completion in the input)."""
+        self.filter_history = FilterHistory()
+        self._warned_retr = False
         self.mailbox = mailbox
         self.secrets = secrets
         self.account_label = account_label
@@ -115,7 +128,7 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         list_kwargs: dict[str, Any] = {"full_date_format": self._date_format,
-                                       "marks": self.mailbox.marks}
+                                       "marks": self.mailbox.marks, "tags": self.tags}
         if self._clock is not None:
             list_kwargs["clock"] = self._clock
         message_list = MessageList(id="messages", **list_kwargs)
@@ -124,10 +137,7 @@ class MainScreen(Screen[None]):
                 yield ListHeader(message_list, id="list-header")
                 yield message_list
             yield PreviewPane(id="preview")
-        yield Input(
-            id="filter",
-            placeholder="filter: words in sender or subject; sizes like >5M <10k · Enter keeps it",
-        )
+        yield FilterBox(self.filter_history, self.named_filters, id="filter-box")
         yield StatusBar(id="status")
         yield Footer()
 
@@ -162,6 +172,12 @@ class MainScreen(Screen[None]):
     @property
     def status(self) -> StatusBar:
         return self.query_one("#status", StatusBar)
+
+    @property
+    def tags(self) -> Container[str]:
+        """The Mailbox's tags (``~T``), or none until the Mailbox has them."""
+        tags: Container[str] = getattr(self.mailbox, "tags", frozenset())
+        return tags
 
     @property
     def preview_shown(self) -> bool:
@@ -433,6 +449,12 @@ class MainScreen(Screen[None]):
     def _preview_ready(self, message: msg.PreviewReady) -> None:
         self.preview.show_preview(message.event)
 
+    @on(PreviewPane.Shown)
+    def _preview_text(self, event: PreviewPane.Shown) -> None:
+        row = self.mailbox.rows.get(event.uid)
+        if row is not None:
+            row.keep_body(event.text, whole=False)
+
     @on(msg.PreviewFailed)
     def _preview_failed(self, message: msg.PreviewFailed) -> None:
         self.preview.show_failure(message.event)
@@ -537,13 +559,43 @@ class MainScreen(Screen[None]):
         if self.mailbox.session is None:
             self.notify("Not connected.", severity="warning")
             return
-        self.app.push_screen(MessageView(key, row.size, row.subject, mailbox=self.mailbox),
+        self.app.push_screen(MessageView(key, row.size, row.subject, mailbox=self.mailbox,
+                                         on_text=partial(self._keep_opened_text, key),
+                                         browser=self.browser, opener=self.opener),
                              partial(self._view_closed, key))
         self.mailbox.submit(Retrieve(key))
+
+    def _keep_opened_text(self, key: str, text: str) -> None:
+        row = self.mailbox.rows.get(key)
+        if row is not None:
+            row.keep_body(text, whole=True)
 
     def _view_closed(self, key: str, result: str | None) -> None:
         if result == "mark":
             self.mark_and_move_on(key)
+        elif result in ("next", "previous"):
+            self.open_neighbour(key, result == "next")
+
+    def open_neighbour(self, key: str, forward: bool) -> None:
+        """From the full view, the next or previous message of the list (mutt's pager J/K):
+        opened with RETR, so the server marks it seen too (said once per session)."""
+        lst = self.message_list
+        lst.move_to_uid(key)
+        before = lst.cursor
+        if forward:
+            lst.cursor_down()
+        else:
+            lst.cursor_up()
+        row = lst.current
+        if row is None or lst.cursor == before:
+            self.notify(f"No {'next' if forward else 'previous'} message.")
+            return
+        if not self._warned_retr:
+            self._warned_retr = True
+            self.notify("Opening uses RETR: the server marks each message you open this way "
+                        "seen. The preview pane (p) never does.", title="Marked seen",
+                        timeout=8)
+        self.open_message(row.uid)
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -608,50 +660,121 @@ class MainScreen(Screen[None]):
     def _list_layout(self) -> None:
         self.query_one("#list-header", ListHeader).refresh()
 
-    def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.add_class("-shown")
-        box.value = self.message_list.filter_text
+    @property
+    def filter_box(self) -> FilterBox:
+        return self.query_one("#filter-box", FilterBox)
+
+    @property
+    def filter_input(self) -> FilterInput:
+        return self.query_one("#filter", FilterInput)
+
+    def action_filter(self, text: str | None = None) -> None:
+        """Open the filter line (with ``text``, e.g. a named filter's pattern)."""
+        self.filter_box.add_class("-shown")
+        box = self.filter_input
+        box.value = self.message_list.filter_text if text is None else text
+        box.cursor_position = len(box.value)
         box.focus()
 
+    def palette_commands(self) -> Iterable[tuple[str, str, Callable[[], object]]]:
+        """The named filters of ``[ui.filters]``, and sorting by thread."""
+        for name, pattern in self.named_filters.items():
+            yield f"Filter: {name}", pattern, partial(self.apply_named_filter, name)
+
+    def apply_named_filter(self, name: str) -> None:
+        """A ``[ui.filters]`` entry, applied as if typed."""
+        pattern = self.named_filters.get(name)
+        if pattern is not None and self._apply_filter(pattern, remember=True):
+            self.filter_input.value = pattern
+
     def action_clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.remove_class("-shown")
-        box.value = ""
+        self.filter_box.remove_class("-shown")
+        self.filter_box.show_error(None)
+        self.filter_input.value = ""
         self._apply_filter("")
         self.message_list.focus()
 
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
+    @on(FilterInput.Changed, "#filter")
+    def _filter_changed(self, event: FilterInput.Changed) -> None:
         if self._filter_timer is not None:
             self._filter_timer.stop()
         value = event.value
         self._filter_timer = self.set_timer(0.15, lambda: self._apply_filter(value))
 
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
+    @on(FilterInput.Submitted, "#filter")
+    def _filter_submitted(self, event: FilterInput.Submitted) -> None:
         if self._filter_timer is not None:
             self._filter_timer.stop()
-        self._apply_filter(event.value)
-        event.input.remove_class("-shown")
+        if not self._apply_filter(event.value, remember=True):
+            return  # the error stays under the input until the pattern is fixed or cleared
+        self.filter_box.remove_class("-shown")
         self.message_list.focus()
 
-    def _apply_filter(self, query: str) -> None:
-        self.message_list.set_filter(query)
-        shown = len(self.message_list.view) if self.message_list.filter_text else None
-        self.status.update_status(shown=shown)
+    def _apply_filter(self, query: str, *, remember: bool = False) -> bool:
+        """Filter with the pattern ``query``; a malformed one gets a sentence under the input
+        pointing at the fault, and the filter in effect stays (False)."""
+        try:
+            self.message_list.set_filter(query)
+        except PatternError as error:
+            self.filter_box.show_error(error)
+            return False
+        self.filter_box.show_error(None)
+        if remember:
+            self.filter_history.add(query)
+        self._show_filter()
+        return True
+
+    def _show_filter(self) -> None:
+        result = self.message_list.filter_result
+        self.status.update_status(filter=self.message_list.filter_text if result else "",
+                                  counts=result.counts() if result else "")
 
     def _marks_edited(self, keys: list[str] | None = None) -> None:
         self.message_list.refresh_rows(keys or ())
         self.update_marks_status()
 
     def action_toggle_mark(self) -> None:
+        """``d``: mark or unmark and move on; on a collapsed thread, all of it (asks first)."""
         row = self.message_list.current
         if row is None:
+            return
+        if self.message_list.collapsed_count(row.uid) > 1:
+            self._mark_thread(row.uid)
             return
         self.mailbox.toggle_mark(row.uid)
         self._marks_edited([row.uid])
         self.message_list.cursor_down()
+
+    @work(exclusive=True, group="mark", exit_on_error=False)
+    async def _mark_thread(self, root: str) -> None:
+        """Mark (or, when all are marked, unmark) every message of a collapsed thread, after
+        a dialog that says how many."""
+        members = self.message_list.thread_of(root)
+        keys = [member.uid for member in members]
+        unmark = all(key in self.mailbox.marks for key in keys)
+        verb = "Unmark" if unmark else "Mark"
+        ok = await self.app.push_screen_wait(ConfirmAction(
+            f"{verb} the {len(keys)} messages of this collapsed thread"
+            f"{'' if unmark else ' for deletion'}?",
+            [member.subject for member in members], f"{verb} all {len(keys)}",
+        ))
+        if not ok:
+            return
+        if unmark:
+            self.mailbox.unmark(keys)
+        else:
+            self.mailbox.mark(keys)
+        self._marks_edited(keys)
+        self.notify(f"{'Unmarked' if unmark else 'Marked'} {len(keys)} messages.")
+        self.message_list.cursor_down()
+
+    def action_toggle_thread(self) -> None:
+        if not self.message_list.toggle_thread():
+            self.notify("Sort by thread first (o t): v folds the thread, V every thread.")
+
+    def action_toggle_all_threads(self) -> None:
+        if not self.message_list.toggle_all_threads():
+            self.notify("Sort by thread first (o t): v folds the thread, V every thread.")
 
     def mark_and_move_on(self, key: str) -> None:
         """``d`` in the full view: mark that message (never unmark) and move past it."""
@@ -661,11 +784,14 @@ class MainScreen(Screen[None]):
         self.message_list.cursor_down()
 
     def action_unmark(self) -> None:
+        """``u``: unmark the message (a collapsed thread: every message of it)."""
         row = self.message_list.current
         if row is None:
             return
-        self.mailbox.unmark([row.uid])
-        self._marks_edited([row.uid])
+        keys = [member.uid for member in self.message_list.thread_of(row.uid)] \
+            if self.message_list.collapsed_count(row.uid) > 1 else [row.uid]
+        self.mailbox.unmark(keys)
+        self._marks_edited(keys)
 
     def action_unmark_all(self) -> None:
         self.mailbox.unmark(list(self.mailbox.marks))
@@ -675,7 +801,9 @@ class MainScreen(Screen[None]):
         if not self.message_list.filter_text:
             self.notify("Filter first (/): D marks every message the filter shows.")
             return
-        keys = [row.uid for row in self.message_list.view]
+        result = self.message_list.filter_result  # collapsed threads' hidden rows too
+        shown = result.rows if result is not None else self.message_list.view
+        keys = [row.uid for row in shown]
         self.mailbox.mark(keys)
         self._marks_edited()
         self.notify(f"Marked {len(keys)} message(s).")

@@ -1,5 +1,8 @@
 """The full view of one message (Enter): progress while ``RETR`` runs, then headers, body,
-attachments; save, raw source, all headers, ``$PAGER``.
+attachments; save, raw source, all headers, ``$PAGER``. A reader as mutt's pager: next and
+previous message (the main screen opens them), search with highlighted matches, a URL picker
+that shows where each link really goes, and attachments viewed inline (text parts and attached
+messages, in a nested full view) or opened with another program after a confirm.
 
 The screen does not talk to the engine: the caller requests ``Retrieve`` and forwards the
 ``RetrieveProgress`` / ``MessageRetrieved`` / ``RetrieveFailed`` events for this uid.
@@ -9,17 +12,25 @@ Parsing runs in a thread worker: a 20 MB message must not freeze the UI.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
+import re
 import shlex
+import shutil
 import subprocess
 import tempfile
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from email.message import EmailMessage
+from email.policy import SMTP
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Protocol
 
+from rich.highlighter import Highlighter
+from rich.style import Style
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
@@ -32,10 +43,18 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, get_current_worker
 
 from popui import messages as msg
-from popui.mail.attachments import save_all, save_attachment, save_eml
+from popui.commands import VIEW_COMMANDS, bindings
+from popui.mail.attachments import Attachment, save_all, save_attachment, save_eml
+from popui.mail.decode import decode_bytes
+from popui.mail.links import Link, extract_links
 from popui.mail.message import ParsedMessage, parse_message
 from popui.messages import WorkerFailed
+from popui.opener import attachment_viewer, browser_command, launch, run_in_terminal
+from popui.patterns import is_regex
 from popui.pop3.events import Event, MessageRetrieved, RetrieveFailed, RetrieveProgress
+from popui.screens.confirm_action import ConfirmAction
+from popui.screens.link_picker import Choice, LinkPicker
+from popui.screens.palette import ScreenCommands
 from popui.sizes import human_size
 from popui.widgets.preview import header_lines
 from popui.widgets.safe_text import clean_block, clean_line, safe_field, safe_line
@@ -86,6 +105,87 @@ class Rendered:
     def raw(self) -> list[str]:
         """Source lines, made when first shown: a 27 MB message then opens 0.25 s sooner."""
         return raw_lines(self.message.raw)
+
+    @cached_property
+    def links(self) -> list[Link]:
+        """Every link of the text and HTML parts (made off the UI thread when first asked)."""
+        return extract_links(self.message.raw)
+
+
+#: Matches searched at most (a one-letter search in a 20 MB message finds millions).
+MAX_MATCHES = 10_000
+
+
+class SearchHighlighter(Highlighter):
+    """Highlights the matches of a search in each line; the current match's line stronger."""
+
+    MATCH = Style(reverse=True)
+    CURRENT = Style(color="black", bgcolor="yellow", bold=True)
+
+    def __init__(self, regex: re.Pattern[str], current: str | None = None) -> None:
+        self.regex = regex
+        self.current = current
+
+    def highlight(self, text: Text) -> None:
+        style = self.CURRENT if text.plain == self.current else self.MATCH
+        for match in self.regex.finditer(text.plain):
+            if match.end() > match.start():
+                text.stylize(style, match.start(), match.end())
+
+
+def search_regex(term: str) -> re.Pattern[str]:
+    """A case-insensitive substring, or a regular expression when ``term`` has regex
+    characters (as the filter's patterns); raises ``re.error`` for a bad one."""
+    return re.compile(term if is_regex(term) else re.escape(term), re.IGNORECASE)
+
+
+def find_matches(lines: list[str], regex: re.Pattern[str]) -> list[int]:
+    """The indexes of the lines with a match (at most ``MAX_MATCHES``)."""
+    found: list[int] = []
+    for index, line in enumerate(lines):
+        if regex.search(line):
+            found.append(index)
+            if len(found) >= MAX_MATCHES:
+                break
+    return found
+
+
+def attachment_as_message(attachment: Attachment) -> bytes:
+    """A text attachment as a small message of its own, for the nested full view."""
+    message = EmailMessage(policy=SMTP)
+    message["Subject"] = attachment.filename or attachment.safe_filename
+    subtype = "html" if attachment.content_type == "text/html" else "plain"
+    message.set_content(decode_bytes(attachment.data()), subtype=subtype)
+    return message.as_bytes()
+
+
+class SearchInput(Input):
+    """The search line: Esc closes it (and not the view)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Close search", show=False)]
+
+    class Cancelled(Message):
+        pass
+
+    def action_cancel(self) -> None:
+        self.post_message(self.Cancelled())
+
+
+_opened_files: list[Path] = []
+
+
+def _remove_opened_files() -> None:
+    for folder in _opened_files:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def write_private_copy(attachment: Attachment) -> Path:
+    """The attachment in a new private folder (0700), removed when popui exits."""
+    if not _opened_files:
+        atexit.register(_remove_opened_files)
+    folder = Path(tempfile.mkdtemp(prefix="popui-open-"))
+    _opened_files.append(folder)
+    return save_attachment(folder, attachment.safe_filename, attachment.data())
 
 
 def render(data: bytes, width: int | None = None) -> Rendered:
@@ -167,21 +267,16 @@ class MessageView(Screen[str | None]):
         & #mv-loading ProgressBar { margin-top: 1; }
         & #mv-body { height: 1fr; padding: 0 1; overflow: auto auto; }
         & #mv-attachments { height: auto; max-height: 8; border: round $primary; }
+        & #mv-search { dock: bottom; height: 1; border: none; padding: 0 1; display: none; }
+        & #mv-search.-shown { display: block; }
+        & #mv-search-status { height: 1; padding: 0 1; color: $text-muted; display: none; }
+        & #mv-search-status.-shown { display: block; }
         &.-error #mv-notice { color: $error; }
     }
     """
-    BINDINGS = [
-        Binding("h", "toggle_headers", "All headers"),
-        Binding("v", "toggle_raw", "Source"),
-        Binding("s", "save_attachment", "Save"),
-        Binding("S", "save_all", "Save all"),
-        Binding("e", "save_eml", "Save .eml"),
-        Binding("o,|", "pager", "Pager"),
-        Binding("d", "mark", "Mark"),
-        Binding("space", "page(1)", "Page down", show=False),
-        Binding("minus,b", "page(-1)", "Page up", show=False),
-        Binding("q,escape", "close", "Back"),
-    ]
+    BINDINGS = bindings(VIEW_COMMANDS)
+    HELP_COMMANDS = VIEW_COMMANDS
+    COMMANDS = {ScreenCommands}
 
     class Loaded(Message):
         """The message is parsed and on screen."""
@@ -201,12 +296,33 @@ class MessageView(Screen[str | None]):
             self.error = error
 
     def __init__(
-        self, uid: str, size: int, subject: str = "", *, mailbox: Listenable | None = None
+        self,
+        uid: str,
+        size: int,
+        subject: str = "",
+        *,
+        mailbox: Listenable | None = None,
+        on_text: Callable[[str], None] | None = None,
+        data: bytes | None = None,
+        browser: str | None = None,
+        opener: str | None = None,
     ) -> None:
         """``size`` is the LIST size (for progress); ``subject`` (untrusted) shows while loading.
-        The retrieval's progress and result come from ``mailbox`` (a `Mailbox`) while shown."""
+        The retrieval's progress and result come from ``mailbox`` (a `Mailbox`) while shown.
+        ``on_text`` gets the message's text once parsed (kept for the filter's ``~b``).
+        ``data``: a message already at hand (an attached one: a nested view, no RETR, no next
+        or previous). ``browser``/``opener``: the ``[ui]`` commands for links and attachments.
+        """
         super().__init__()
         self.mailbox = mailbox
+        self.on_text = on_text
+        self.data = data
+        self.nested = data is not None
+        self.browser = browser
+        self.opener = opener
+        self.matches: list[int] = []
+        self.match_index = -1
+        self.search_term = ""
         if mailbox is not None:  # now: the message may arrive before the view is mounted
             mailbox.subscribe(self._listen)
         self.uid = uid
@@ -236,7 +352,10 @@ class MessageView(Screen[str | None]):
             )
             yield ProgressBar(total=max(self.list_size, 1), show_eta=False)
         yield Log(id="mv-body", auto_scroll=False)
+        yield Static(id="mv-search-status")
         yield OptionList(id="mv-attachments")
+        yield SearchInput(id="mv-search", placeholder="search: a word or a regular expression "
+                          "· Enter finds · Esc closes")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -244,6 +363,12 @@ class MessageView(Screen[str | None]):
         self.query_one("#mv-notice").display = False
         self.query_one("#mv-body").display = False
         self.query_one("#mv-attachments").display = False
+        if self.data is not None:
+            data = self.data
+            self.call_after_refresh(lambda: self._parse_in_thread(data, self.size.width - 4))
+
+    def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        return [(c.title, c.help, partial(self.run_action, c.action)) for c in VIEW_COMMANDS]
 
     def on_unmount(self) -> None:
         if self.mailbox is not None:
@@ -339,6 +464,8 @@ class MessageView(Screen[str | None]):
         if parsed.attachments:
             attachments.highlighted = 0
         self.query_one("#mv-body", Log).focus()
+        if self.on_text is not None:
+            self.on_text(parsed.text)
         self.post_message(self.Loaded(self.uid))
 
     # --- display ---------------------------------------------------------------------------
@@ -347,6 +474,23 @@ class MessageView(Screen[str | None]):
         notice = self.query_one("#mv-notice", Static)
         notice.update(safe_line(text))
         notice.display = bool(text)
+
+    def pager_lines(self) -> list[str]:
+        """What ``$PAGER`` gets: the source, or the headers shown, a blank line and the text."""
+        if self.rendered is None:
+            return []
+        if self.raw_mode:
+            return self.rendered.raw
+        return [*self._header_text(), "", *self.rendered.body]
+
+    def _header_text(self) -> list[str]:
+        """The headers shown (all of them after ``h``), as plain lines for ``$PAGER``."""
+        parsed = self.message
+        if parsed is None:
+            return []
+        if self.all_headers:
+            return [f"{name}: {value}" for name, value in parsed.headers]
+        return [line.plain for line in header_lines(parsed.summary)]
 
     def _show_headers(self) -> None:
         parsed = self.message
@@ -387,7 +531,212 @@ class MessageView(Screen[str | None]):
         self.dismiss(None)
 
     def action_mark(self) -> None:
+        if self.nested:
+            self.notify("An attached message cannot be marked: mark the message it came in.")
+            return
         self.dismiss("mark")
+
+    def action_next_message(self) -> None:
+        self._neighbour("next")
+
+    def action_previous_message(self) -> None:
+        self._neighbour("previous")
+
+    def _neighbour(self, which: str) -> None:
+        if self.nested:
+            self.notify("This is an attached message: q goes back to the one it came in.")
+            return
+        self.dismiss(which)
+
+    # --- search ----------------------------------------------------------------------------
+
+    def _lines(self) -> list[str]:
+        if self.rendered is None:
+            return []
+        return self.rendered.raw if self.raw_mode else self.rendered.body
+
+    def action_search(self) -> None:
+        if self.rendered is None:
+            return
+        box = self.query_one("#mv-search", SearchInput)
+        box.add_class("-shown")
+        box.value = self.search_term
+        box.focus()
+
+    @on(Input.Submitted, "#mv-search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        event.input.remove_class("-shown")
+        self.query_one("#mv-body", Log).focus()
+        self.search(event.value)
+
+    @on(SearchInput.Cancelled)
+    def _search_cancelled(self) -> None:
+        self.query_one("#mv-search").remove_class("-shown")
+        self.query_one("#mv-body", Log).focus()
+
+    def search(self, term: str) -> None:
+        """Highlight every match of ``term`` and go to the first one below the top line."""
+        body = self.query_one("#mv-body", Log)
+        self.search_term = term
+        if not term:
+            self.matches = []
+            body.highlight = False
+            self._search_status("")
+            self._repaint_body()
+            return
+        try:
+            regex = search_regex(term)
+        except re.error as error:
+            self._search_status(f"Not a regular expression: {error}", error=True)
+            return
+        self.matches = find_matches(self._lines(), regex)
+        body.highlighter = SearchHighlighter(regex)
+        body.highlight = True
+        if not self.matches:
+            self.match_index = -1
+            self._search_status(f"Not found: {term}", error=True)
+            self._repaint_body()
+            return
+        top = round(body.scroll_y)
+        self.match_index = next((i for i, line in enumerate(self.matches) if line >= top), 0)
+        self._go_to_match()
+
+    def action_search_next(self) -> None:
+        self._step_match(1)
+
+    def action_search_previous(self) -> None:
+        self._step_match(-1)
+
+    def _step_match(self, step: int) -> None:
+        if not self.matches:
+            if self.search_term:
+                self._search_status(f"Not found: {self.search_term}", error=True)
+            else:
+                self.notify("Search first (/).")
+            return
+        self.match_index = (self.match_index + step) % len(self.matches)
+        self._go_to_match()
+
+    def _go_to_match(self) -> None:
+        body = self.query_one("#mv-body", Log)
+        line = self.matches[self.match_index]
+        highlighter = body.highlighter
+        if isinstance(highlighter, SearchHighlighter):
+            highlighter.current = self._lines()[line]
+        height = body.scrollable_content_region.height
+        body.scroll_to(y=max(0, line - height // 3), animate=False)
+        more = "+" if len(self.matches) >= MAX_MATCHES else ""
+        self._search_status(f"{self.search_term}: line {line + 1}, match "
+                            f"{self.match_index + 1} of {len(self.matches)}{more} · n next · "
+                            "N previous")
+        self._repaint_body()
+
+    def _repaint_body(self) -> None:
+        body = self.query_one("#mv-body", Log)
+        body._render_line_cache.clear()  # the Log caches lines with their old highlights
+        body.refresh()
+
+    def _search_status(self, text: str, *, error: bool = False) -> None:
+        status = self.query_one("#mv-search-status", Static)
+        status.update(Content.styled(clean_line(text), "$text-error" if error else ""))
+        status.set_class(bool(text), "-shown")
+
+    # --- links ---------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="message-links", exit_on_error=False)
+    async def action_links(self) -> None:
+        rendered = self.rendered
+        if rendered is None:
+            return
+        links = await asyncio.to_thread(lambda: rendered.links)
+        if not links:
+            self.notify("This message has no links.")
+            return
+        choice: Choice | None = await self.app.push_screen_wait(LinkPicker(links))
+        if choice is None:
+            return
+        what, link = choice
+        if what == "copy":
+            self.app.copy_to_clipboard(link.target)
+            self.notify(clean_line(f"Copied (OSC 52): {link.target}"), markup=False)
+            return
+        if not link.openable:
+            self.notify(clean_line(f"Not opened: {link.scheme or 'this kind of'} link"),
+                        severity="warning", markup=False)
+            return
+        try:
+            argv = browser_command(link.target, self.browser)
+        except ValueError as error:
+            self.notify(clean_line(f"The browser command is not usable: {error}"),
+                        severity="error", markup=False)
+            return
+        problem = await asyncio.to_thread(launch, argv)
+        if problem:
+            self.notify(clean_line(f"No browser: {problem}"), severity="error", markup=False)
+        else:
+            self.notify(clean_line(f"Opening {link.target}"), markup=False)
+
+    # --- attachments ---------------------------------------------------------------------------
+
+    def action_attachments(self) -> None:
+        if self.message is None or not self.message.attachments:
+            self.notify("This message has no attachments.")
+            return
+        self.query_one("#mv-attachments", OptionList).focus()
+
+    @on(OptionList.OptionSelected, "#mv-attachments")
+    def _attachment_chosen(self, event: OptionList.OptionSelected) -> None:
+        self.view_attachment(event.option_index)
+
+    @work(exclusive=True, group="message-attachment", exit_on_error=False)
+    async def view_attachment(self, index: int) -> None:
+        """Text and attached messages in a nested full view; others with another program,
+        after a confirm."""
+        if self.message is None:
+            return
+        attachment = self.message.attachments[index]
+        name = attachment.filename or attachment.safe_filename
+        if attachment.content_type == "message/rfc822":
+            data = await asyncio.to_thread(attachment.data)
+            self.app.push_screen(self._nested(data, name))
+            return
+        if attachment.content_type.startswith("text/"):
+            data = await asyncio.to_thread(attachment_as_message, attachment)
+            self.app.push_screen(self._nested(data, name))
+            return
+        path = Path(tempfile.gettempdir()) / "popui-open-…" / attachment.safe_filename
+        viewer = attachment_viewer(attachment.content_type, str(path), self.opener)
+        program = viewer.argv[0]
+        ok = await self.app.push_screen_wait(ConfirmAction(
+            f"Open {name} with {program}?",
+            [f"{attachment.content_type}, {human_size(attachment.size)}",
+             "It is written to a private temporary folder, removed when popui exits. "
+             "Files from strangers can be dangerous to open."],
+            "Open",
+        ))
+        if not ok:
+            return
+        try:
+            written = await asyncio.to_thread(write_private_copy, attachment)
+        except OSError as error:
+            self.notify(clean_line(f"Not opened: {error.strerror or error}"), severity="error",
+                        markup=False)
+            return
+        viewer = attachment_viewer(attachment.content_type, str(written), self.opener)
+        if viewer.terminal:
+            try:
+                with self.app.suspend():
+                    problem = run_in_terminal(viewer.argv)
+            except SuspendNotSupported:
+                problem = "it needs the terminal, which cannot be handed over here"
+        else:
+            problem = await asyncio.to_thread(launch, viewer.argv)
+        if problem:
+            self.notify(clean_line(f"Not opened: {problem}"), severity="error", markup=False)
+
+    def _nested(self, data: bytes, name: str) -> MessageView:
+        return MessageView(f"{self.uid}/attached", len(data), name, data=data,
+                           browser=self.browser, opener=self.opener)
 
     def action_page(self, pages: int) -> None:
         body = self.query_one("#mv-body", Log)
@@ -458,7 +807,7 @@ class MessageView(Screen[str | None]):
         """Show the current text (body or source) in ``$PAGER`` (fallback ``less``)."""
         if self.rendered is None:
             return
-        lines = self.rendered.raw if self.raw_mode else self.rendered.body
+        lines = self.pager_lines()
         fd, name = tempfile.mkstemp(prefix="popui-", suffix=".txt")  # mode 0600
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:

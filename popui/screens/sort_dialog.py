@@ -20,6 +20,7 @@ CHOICES: tuple[tuple[str, str, str], ...] = (
     ("s", "subject", "subject (A to Z, ignoring Re:/Fwd:)"),
     ("z", "size", "size (biggest first)"),
     ("u", "number", "unsorted (message number, newest first)"),
+    ("t", "thread", "threads (newest thread first; v folds one, V all)"),
     ("r", "reverse", "reverse the current order"),
 )
 

@@ -50,15 +50,17 @@ class ListHeader(Widget):
         parts: list[tuple[int, int]] = []  # (start, end) of the sorted label
         for key, (start, size) in spans.items():
             label = LABELS[key]
-            if key == lst.sort_key:
-                label = f"{label} {arrow(key, lst.sort_reverse)}"
+            threads = lst.sort_key == "thread" and key == "subject"
+            if key == lst.sort_key or threads:
+                label = f"{label} (threads {arrow('thread', lst.sort_reverse)})" if threads \
+                    else f"{label} {arrow(key, lst.sort_reverse)}"
             text = set_cell_size(label, size)
             if key in RIGHT_ALIGNED:
                 text = label.rjust(size)[-size:]
             for offset, char in enumerate(text):
                 if start + offset < width:
                     line[start + offset] = char
-            if key == lst.sort_key:
+            if key == lst.sort_key or threads:
                 parts.append((start, start + size))
         line[0:2] = ["D", "N"][: max(0, min(2, width))]
         content = Content("".join(line))

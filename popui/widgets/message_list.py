@@ -15,16 +15,24 @@ from datetime import datetime
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from textual import events
+from textual import events, on, work
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
+from textual.worker import get_current_worker
 
-from popui.rows import Row, RowFilter, format_date, sort_rows
+from popui.filtering import Filtered, filter_rows
+from popui.patterns import Pattern, compile_pattern
+from popui.rows import Row, format_date, sort_rows
 from popui.sizes import human_size
+from popui.threads import ThreadLine, collapse, thread_lines, thread_members
+
+#: Up to this many rows are threaded at once on the UI thread (a few ms); more in a worker
+#: (100,000 rows take about a second).
+THREAD_INLINE_LIMIT = 3000
 
 
 def _local_now() -> datetime:
@@ -136,6 +144,7 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
         self,
         *,
         marks: Container[str] = frozenset(),
+        tags: Container[str] = frozenset(),
         clock: Callable[[], datetime] = _local_now,
         full_date_format: str = "%Y-%m-%d",
         visible_debounce: float = 0.08,
@@ -145,6 +154,7 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.marks: Container[str] = marks
+        self.tags: Container[str] = tags
         self.clock = clock
         self.full_date_format = full_date_format
         self.visible_debounce = visible_debounce
@@ -155,8 +165,15 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
         self._cursor = 0
         self._sort_key = "date"
         self._sort_reverse = False
-        self._filter = RowFilter()
+        self._pattern: Pattern | None = None
         self._query = ""
+        self._result: Filtered | None = None
+        # threads (sort key "thread"): every line, the shown lines by uid, collapsed roots
+        self._threads: list[ThreadLine[Row]] | None = None
+        self._line_of: dict[str, ThreadLine[Row]] = {}
+        self._folded: dict[str, int] = {}
+        self._collapsed: set[str] = set()
+        self._generation = 0
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
         self._styles: dict[str, Style] = {}
         self._visible_timer: Timer | None = None
@@ -216,9 +233,19 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
         """Apply the sort again (after headers filled in), keeping the cursor's message."""
         self._rebuild(self.current.uid if self.current else None)
 
+    @property
+    def filter_result(self) -> Filtered | None:
+        """What the filter shows of all rows (None without a filter): ``counts()`` gives
+        ``N of M`` and the bodies ``~b`` could not search."""
+        return self._result
+
     def set_filter(self, query: str) -> None:
-        self._query = query.strip()
-        self._filter = RowFilter.parse(self._query)
+        """Filter with a pattern (`popui.patterns`); raises ``PatternError`` when ``query`` is
+        malformed, and then the filter in effect stays."""
+        query = query.strip()
+        pattern = compile_pattern(query, self.clock()) if query else None
+        self._query = query
+        self._pattern = pattern
         self._rebuild(self.current.uid if self.current else None)
 
     class LayoutChanged(Message):
@@ -228,8 +255,107 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
             return isinstance(message, MessageList.LayoutChanged)
 
     def _rebuild(self, keep_uid: str | None) -> None:
-        shown = self._rows if self._filter.empty else [r for r in self._rows if self._filter(r)]
-        self._view = sort_rows(shown, self._sort_key, self._sort_reverse)
+        self._generation += 1
+        if self._pattern is None:
+            self._result = None
+            shown: list[Row] = self._rows
+        else:
+            self._result = filter_rows(self._pattern, self._rows, self.marks, self.tags)
+            shown = self._result.rows
+        self._threads = None
+        if self._sort_key == "thread":
+            if len(shown) <= THREAD_INLINE_LIMIT:
+                self._threads = thread_lines(shown, newest_first=not self._sort_reverse)
+            else:  # meanwhile by date; the threads replace it when ready
+                self._thread_in_background(list(shown), not self._sort_reverse, self._generation)
+        if self._threads is not None:
+            self._show_threads(keep_uid)
+            return
+        self._line_of = {}
+        self._folded = {}
+        self._set_view(sort_rows(shown, self._sort_key, self._sort_reverse), keep_uid)
+
+    # -- threads ---------------------------------------------------------------------------------
+
+    class Threaded(Message):
+        """The threads of a big list are ready (they were computed in a worker)."""
+
+    class _ThreadsDone(Message):
+        def __init__(self, generation: int, lines: list[ThreadLine[Row]]) -> None:
+            super().__init__()
+            self.generation = generation
+            self.lines = lines
+
+    @work(thread=True, exclusive=True, group="threads", exit_on_error=False)
+    def _thread_in_background(self, rows: list[Row], newest_first: bool, generation: int) -> None:
+        lines = thread_lines(rows, newest_first=newest_first)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self._ThreadsDone(generation, lines))
+
+    @on(_ThreadsDone)
+    def _threads_done(self, message: _ThreadsDone) -> None:
+        if message.generation == self._generation and self._sort_key == "thread":
+            self._threads = message.lines
+            self._show_threads(self.current.uid if self.current else None)
+            self.post_message(self.Threaded())
+
+    @property
+    def threaded(self) -> bool:
+        """True when the list shows threads (sorted by thread, and threading is done)."""
+        return self._threads is not None
+
+    def _show_threads(self, keep_uid: str | None) -> None:
+        assert self._threads is not None
+        roots = [line.root for line in self._threads
+                 if line.row is line.root and line.root.uid in self._collapsed]
+        visible, counts = collapse(self._threads, roots)
+        self._line_of = {line.row.uid: line for line in visible}
+        self._folded = {root.uid: count for root, count in counts.items()}
+        if keep_uid is not None and keep_uid not in self._line_of:
+            # the cursor's message is inside a collapsed thread: stay on its root
+            line = next((ln for ln in self._threads if ln.row.uid == keep_uid), None)
+            keep_uid = line.root.uid if line is not None else keep_uid
+        self._set_view([line.row for line in visible], keep_uid)
+
+    def thread_of(self, uid: str) -> list[Row]:
+        """Every message of the thread ``uid`` is in (just that row when not threaded)."""
+        line = self._line_of.get(uid)
+        if self._threads is None or line is None:
+            row = self._by_uid.get(uid)
+            return [row] if row is not None else []
+        return thread_members(self._threads, line.root)
+
+    def collapsed_count(self, uid: str) -> int:
+        """How many messages the collapsed thread ``uid`` heads holds (0: not collapsed)."""
+        return self._folded.get(uid, 0)
+
+    def toggle_thread(self) -> bool:
+        """Collapse or expand the cursor's thread; False when not threaded (nothing done)."""
+        row = self.current
+        if self._threads is None or row is None:
+            return False
+        root = self._line_of[row.uid].root.uid
+        if root in self._collapsed:
+            self._collapsed.discard(root)
+        else:
+            self._collapsed.add(root)
+        self._show_threads(root)
+        return True
+
+    def toggle_all_threads(self) -> bool:
+        """Collapse every thread, or expand them all when some are collapsed."""
+        if self._threads is None:
+            return False
+        if self._collapsed:
+            self._collapsed.clear()
+        else:
+            self._collapsed = {line.row.uid for line in self._threads if line.row is line.root}
+        keep = self.current
+        self._show_threads(keep.uid if keep else None)
+        return True
+
+    def _set_view(self, view: list[Row], keep_uid: str | None) -> None:
+        self._view = view
         self._index = {row.uid: i for i, row in enumerate(self._view)}
         self._strips.clear()
         self.virtual_size = Size(self.scrollable_content_region.width, len(self._view))
@@ -454,6 +580,11 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
             sender, subject, date = "", "(headers unavailable)", ""
         else:
             sender, subject, date = "…", "", ""
+        line = self._line_of.get(row.uid)
+        if line is not None:
+            folded = self._folded.get(row.uid, 0)
+            shown = subject if line.show_subject or folded else ""
+            subject = line.prefix + (f"({folded}) " if folded > 1 else "") + shown
         segments = [
             seg(flags, self._style("flag")),
             seg(" "),

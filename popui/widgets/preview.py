@@ -149,9 +149,18 @@ class PreviewPane(VerticalScroll):
         if self._wanted(message.uid):
             self._display(message.uid, message.preview)
 
+    class Shown(Message):
+        """A preview is on screen; ``text`` is its body (kept for ``~b``)."""
+
+        def __init__(self, uid: str, text: str) -> None:
+            super().__init__()
+            self.uid = uid
+            self.text = text
+
     def _display(self, uid: str, preview: Preview) -> None:
         self.uid = uid
         self.preview = preview
+        self.post_message(self.Shown(uid, "\n".join(preview.body_lines)))
         headers = Content("\n").join(header_lines(preview.summary))
         notice = safe_line(preview.notice) if preview.notice else Content()
         # Lines are sanitised by parse_preview; Content() never parses markup.

@@ -29,8 +29,10 @@ class Status:
     tls: str | None = None
     message_count: int | None = None
     mailbox_size: int | None = None
-    shown: int | None = None
-    """Rows the filter shows, when a filter is active."""
+    filter: str = ""
+    """The filter in effect (a pattern), or ""."""
+    counts: str = ""
+    """What the filter shows: ``N of M`` (and the bodies ``~b`` could not search)."""
     marked: int = 0
     marked_bytes: int = 0
     loaded: int = 0
@@ -98,8 +100,9 @@ class StatusBar(Widget):
             parts += ["  ", f"{s.message_count} messages"]
             if s.mailbox_size is not None:
                 parts.append(f", {human_size(s.mailbox_size)}")
-        if s.shown is not None:
-            parts += ["  ", (f"{s.shown} shown", "$text-accent")]
+        if s.filter:
+            parts += ["  ", (f"/{clean_line(s.filter)}", "bold $text-accent"),
+                      " ", (s.counts, "$text-accent")]
         if s.marked:
             parts += [
                 "  ",
