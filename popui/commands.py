@@ -60,13 +60,12 @@ MAIN_COMMANDS: tuple[Command, ...] = (
             "Read"),
     Command(
         "filter", "slash", "filter", "Filter",
-        "Filter: words, sizes (>5M) or mutt patterns (~f alice ~d <3d); up/down: earlier "
-        "filters.", "Read", footer=True,
+        "Filter by a pattern: words, >5M, ~f alice ~d <3d (up: earlier ones).", "Read", footer=True,
     ),
     Command("clear_filter", "escape", "clear_filter", "Clear filter", "Show all messages.", "Read"),
     Command(
         "thread_fold", "v", "toggle_thread", "Fold thread",
-        "Collapse or expand the thread under the cursor (sorted by thread: o t).", "Read",
+        "Collapse or expand the thread under the cursor (sort by thread: o t).", "Read",
     ),
     Command(
         "thread_fold_all", "V", "toggle_all_threads", "Fold all threads",
@@ -75,8 +74,7 @@ MAIN_COMMANDS: tuple[Command, ...] = (
     # Deleting
     Command(
         "mark", "d", "toggle_mark", "Mark",
-        "Mark or unmark the message for deletion and move on (a collapsed thread: all of it, "
-        "after asking).", "Delete", footer=True,
+        "Mark or unmark for deletion and move on (a collapsed thread: all of it).", "Delete", footer=True,
     ),
     Command("unmark", "u", "unmark", "Unmark", "Remove the mark from the message.", "Delete"),
     Command("unmark_all", "U", "unmark_all", "Unmark all", "Remove every mark.", "Delete"),
