@@ -74,7 +74,8 @@ MAIN_COMMANDS: tuple[Command, ...] = (
     # Deleting
     Command(
         "mark", "d", "toggle_mark", "Mark",
-        "Mark or unmark for deletion and move on (a collapsed thread: all of it).", "Delete", footer=True,
+        "Mark or unmark for deletion and move on (a collapsed thread: all of it).", "Delete",
+        footer=True,
     ),
     Command("unmark", "u", "unmark", "Unmark", "Remove the mark from the message.", "Delete"),
     Command("unmark_all", "U", "unmark_all", "Unmark all", "Remove every mark.", "Delete"),
