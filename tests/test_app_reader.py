@@ -7,9 +7,10 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
-from app_support import run_async, screen_text, type_text, wait_until
+from app_support import notices, run_async, screen_text, type_text, wait_until
 from maildir import make_message, message_id
 from test_app_flows import loaded, make_app
+from textual.message import Message
 from textual.pilot import Pilot
 
 from popui.app import PopuiApp
@@ -139,6 +140,26 @@ async def test_body_patterns_search_previews_and_say_what_they_could_not(
 
 
 @run_async
+async def test_body_patterns_search_the_text_of_opened_messages(mailbox, tmp_path: Path) -> None:
+    mailbox.maildir.deliver_many([make_message(i, body_lines=60) for i in range(2)])
+    app = make_app(mailbox, tmp_path)
+    async with app.run_test(size=(150, 30)) as pilot:
+        await loaded(pilot, app, 2)
+        lst = app.main.message_list
+        await filter_with(pilot, "~b 'line 50 of'")  # past what a preview fetches
+        await wait_until(pilot, lambda: "0 of 2" in status_text(app), what="nothing yet")
+        await pilot.press("escape", "enter")
+        await full_view(pilot, app, "Test message 00001")
+        await pilot.press("q")
+        await wait_until(pilot, lambda: app.screen is app.main, what="back")
+        await filter_with(pilot, "~b 'line 50 of'")
+        await wait_until(pilot, lambda: [r.subject for r in lst.view] == ["Test message 00001"],
+                         what="the opened message matches")
+        assert "1 of 2; 1 message not searched" in status_text(app)
+        await pilot.press("q")
+
+
+@run_async
 async def test_named_filters_are_palette_entries(mailbox, tmp_path: Path) -> None:
     from popui.config import Settings, UiSettings
 
@@ -223,13 +244,16 @@ async def test_a_thread_of_five_renders_as_a_tree_collapses_and_marks_as_one(
 async def test_next_and_previous_from_the_full_view(mailbox, tmp_path: Path) -> None:
     mailbox.fill(3)
     app = make_app(mailbox, tmp_path)
-    async with app.run_test(size=(150, 30)) as pilot:
+    messages: list[Message] = []
+    async with app.run_test(size=(150, 30), message_hook=messages.append) as pilot:
         await loaded(pilot, app, 3)
         await pilot.press("enter")  # newest first: message 2
         await full_view(pilot, app, "Test message 00002")
         await pilot.press("j")
         view = await full_view(pilot, app, "Test message 00001")
         assert "Line 4 of message 1." in body_of(view)
+        warnings = [n for n in notices(messages) if "RETR" in n]
+        assert len(warnings) == 1 and "marks each message you open this way seen" in warnings[0]
         await pilot.press("J")
         await full_view(pilot, app, "Test message 00000")
         await pilot.press("k")
@@ -238,6 +262,7 @@ async def test_next_and_previous_from_the_full_view(mailbox, tmp_path: Path) -> 
         assert app.main.message_list.current.subject == "Test message 00001"
         await pilot.press("q")
         await wait_until(pilot, lambda: app.screen is app.main, what="back to the list")
+        assert len([n for n in notices(messages) if "RETR" in n]) == 1  # said once
         await pilot.press("q")
     assert mailbox.maildir.seen_message_ids() == {message_id(i) for i in range(3)}
 
