@@ -164,7 +164,7 @@ async def test_connection_lost_toasts_once_while_attempts_count_up() -> None:
 
         def gave_up() -> bool:
             seen.append(status_text(app))
-            return isinstance(app.screen, ErrorDialog)
+            return isinstance(app.screen, ErrorDialog) and bool(app.screen.query("#ok"))
 
         await wait_until(pilot, gave_up, what="giving up after the attempts")
     lost = [m for m in messages if type(m).__name__ == "Notify"

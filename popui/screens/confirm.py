@@ -29,6 +29,7 @@ class ConfirmCommit(ModalScreen[bool]):
     """ "Delete N messages from the server?" Dismisses with True only on an explicit yes."""
 
     DEFAULT_CSS = dialog_css("ConfirmCommit")
+    AUTO_FOCUS = "#no"  # the safe answer (a selector: no crash if torn down unbuilt)
     BINDINGS = [
         Binding("y", "answer(True)", "Yes, delete"),
         Binding("n", "answer(False)", "No"),
@@ -65,9 +66,6 @@ class ConfirmCommit(ModalScreen[bool]):
                 yield Button("Yes, delete (y)", id="yes", variant="error")
                 yield Button("No (n)", id="no", variant="primary")
 
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
-
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
@@ -81,6 +79,7 @@ class QuitDialog(ModalScreen[QuitChoice]):
     "forget" (the marks are dropped) or "cancel". Only "commit" ever deletes anything."""
 
     DEFAULT_CSS = dialog_css("QuitDialog")
+    AUTO_FOCUS = "#cancel"  # the safe answer (a selector: no crash if torn down unbuilt)
     BINDINGS = [
         Binding("c", "choose('commit')", "Commit and quit"),
         Binding("k", "choose('keep')", "Quit, keep the marks"),
@@ -110,9 +109,6 @@ class QuitDialog(ModalScreen[QuitChoice]):
                 yield Button("Forget marks (f)", id="forget")
                 yield Button("Cancel (esc)", id="cancel", variant="primary")
 
-    def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
-
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         self.action_choose(event.button.id or "cancel")
@@ -127,6 +123,7 @@ class NoTopDialog(ModalScreen[bool]):
     marks them seen on the server, or show numbers and sizes only (False)."""
 
     DEFAULT_CSS = dialog_css("NoTopDialog")
+    AUTO_FOCUS = "#sizes"  # the safe answer (a selector: no crash if torn down unbuilt)
     BINDINGS = [
         Binding("w", "answer(True)", "Download whole"),
         Binding("s,escape", "answer(False)", "Sizes only"),
@@ -153,9 +150,6 @@ class NoTopDialog(ModalScreen[bool]):
                 yield Button("Download whole, mark seen (w)", id="whole", variant="warning")
                 yield Button("Sizes only (s)", id="sizes", variant="primary")
 
-    def on_mount(self) -> None:
-        self.query_one("#sizes", Button).focus()
-
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "whole")
@@ -168,6 +162,7 @@ class ErrorDialog(ModalScreen[None]):
     """A message the user must acknowledge (fatal errors). The message may come from a server."""
 
     DEFAULT_CSS = dialog_css("ErrorDialog")
+    AUTO_FOCUS = "#ok"  # the safe answer (a selector: no crash if torn down unbuilt)
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("enter", "close", "Close", show=False),
@@ -184,9 +179,6 @@ class ErrorDialog(ModalScreen[None]):
             yield Static(safe_block(self.message), id="message")
             with Horizontal():
                 yield Button("OK", id="ok", variant="primary")
-
-    def on_mount(self) -> None:
-        self.query_one("#ok", Button).focus()
 
     @on(Button.Pressed)
     def _pressed(self) -> None:
