@@ -1,0 +1,64 @@
+"""Issue 12, what a new user ran into in the first hour: each defect driven through the real app
+on the embedded demo server (a real POP3 server on this machine)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from app_support import run_async, screen_text, wait_until
+from textual.pilot import Pilot
+
+from popui.app import PopuiApp
+from popui.credentials import StaticSecret
+from popui.demo import DEMO_PASSWORD, DemoServer, start_demo_server
+from popui.screens.message_view import MessageView
+from popui.themes import shipped_themes_dir
+
+
+@pytest.fixture
+def demo() -> Iterator[DemoServer]:
+    server = start_demo_server(20)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def demo_app(server: DemoServer, **kwargs: object) -> PopuiApp:
+    options: dict[str, object] = {
+        "account": server.account(),
+        "secrets": StaticSecret(DEMO_PASSWORD),
+        "state_folder": False,
+        "theme_dirs": [shipped_themes_dir()],
+        **kwargs,
+    }
+    return PopuiApp(**options)  # type: ignore[arg-type]
+
+
+async def loaded(pilot: Pilot, app: PopuiApp, count: int = 20) -> None:
+    await wait_until(pilot, lambda: app.main.status.status.loaded == count
+                     and app.main.status.status.state == "connected", what="headers loaded")
+
+
+# -- 1. double-click opens the message -----------------------------------------------------------
+
+@run_async
+async def test_double_click_on_a_row_opens_that_message_and_keeps_the_marks(
+    demo: DemoServer,
+) -> None:
+    app = demo_app(demo)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press("d")  # a pending mark must survive the double-click
+        message_list = app.main.message_list
+        target = message_list.view[3]
+        await pilot.double_click(message_list, offset=(20, 3))
+        await wait_until(pilot, lambda: isinstance(app.screen, MessageView), what="full view")
+        assert app.is_running
+        assert app.screen.uid == target.uid
+        await wait_until(pilot, lambda: app.screen.message is not None, what="message parsed")
+        assert len(app.marks) == 1
+        await pilot.press("q")
+        await wait_until(pilot, lambda: app.screen is app.main, what="back to the list")
+        assert "D" in screen_text(app).splitlines()[1][:2]  # the mark is still drawn
