@@ -77,6 +77,7 @@ class PopuiApp(App[None]):
         self.mailbox: Mailbox | None = None
         self.main: MainScreen | None = None
         self._theme_ready = False
+        self._saved_theme = ""
         self.last_save_folder: Path | None = None
         """Where the full view saved last; offered first the next time."""
 
@@ -147,11 +148,14 @@ class PopuiApp(App[None]):
             if wanted:
                 self.notify(f"Unknown theme '{wanted}'; using '{POPUI_THEME.name}'.",
                             severity="warning", markup=False)
+        self._saved_theme = self.theme
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self._theme_ready = True
 
     def _theme_changed(self, theme: Theme) -> None:
-        if self._theme_ready and self.config_path is not None:
+        # The signal also fires for the theme set at start-up: write only a different choice.
+        if self._theme_ready and self.config_path is not None and theme.name != self._saved_theme:
+            self._saved_theme = theme.name
             self._save_theme(theme.name)
 
     def remember_ui_choice(self, key: str, value: str) -> None:

@@ -4,12 +4,14 @@ on the embedded demo server (a real POP3 server on this machine)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from app_support import run_async, screen_text, wait_until
 from textual.pilot import Pilot
 
 from popui.app import PopuiApp
+from popui.config import Settings, load_settings
 from popui.credentials import StaticSecret
 from popui.demo import DEMO_PASSWORD, DemoServer, start_demo_server
 from popui.screens.message_view import MessageView
@@ -62,3 +64,53 @@ async def test_double_click_on_a_row_opens_that_message_and_keeps_the_marks(
         await pilot.press("q")
         await wait_until(pilot, lambda: app.screen is app.main, what="back to the list")
         assert "D" in screen_text(app).splitlines()[1][:2]  # the mark is still drawn
+
+
+# -- 5. the config file is written only when the user changes a setting -------------------------
+
+async def theme_saves_done(app: PopuiApp) -> None:
+    """Wait for any theme save the start-up began (the bug wrote the file from one)."""
+    saves = [worker for worker in app.workers if worker.group == "save-theme"]
+    if saves:  # (an empty list would mean every worker)
+        await app.workers.wait_for_complete(saves)
+
+
+@run_async
+async def test_starting_and_quitting_writes_no_config(demo: DemoServer, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    kept = tmp_path / "kept.toml"
+    kept.write_text("# mine\n[accounts.x]\nhost = \"pop.invalid\"\nuser = \"me\"\n")
+    before = kept.read_text()
+    for path in (config, kept):
+        app = demo_app(demo, settings=load_settings(path), config_path=path)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await loaded(pilot, app)
+            await theme_saves_done(app)
+            await pilot.press("q")
+    assert not config.exists()
+    assert kept.read_text() == before
+
+
+@run_async
+async def test_a_cancelled_first_run_form_writes_no_config(tmp_path: Path) -> None:
+    from popui.screens.account_form import AccountForm
+
+    config = tmp_path / "config.toml"
+    app = PopuiApp(account=None, settings=Settings(), config_path=config, state_folder=False)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, AccountForm), what="the form")
+        await theme_saves_done(app)
+        await pilot.press("escape")
+    assert not config.exists()
+
+
+@run_async
+async def test_picking_a_theme_still_saves_it(demo: DemoServer, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    app = demo_app(demo, settings=load_settings(config), config_path=config)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot, app)
+        app.theme = "popui-light"
+        await wait_until(pilot, lambda: config.exists()
+                         and load_settings(config).ui.theme == "popui-light", what="saved")
+        await pilot.press("q")
