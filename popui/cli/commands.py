@@ -97,12 +97,27 @@ def _account_fields(args: argparse.Namespace) -> dict[str, Any]:
     return fields
 
 
+def _test_connection(account: Account) -> str | None:
+    """Connect, read the greeting and capabilities, and leave: a wrong host, port or security
+    is reported before a password is asked for. Returns an error message, or None."""
+    from popui.pop3.client import Pop3Client
+    from popui.pop3.errors import Pop3Error
+
+    print(f"Connecting to {account.host}:{account.effective_port} ({account.security})…")
+    try:
+        client = Pop3Client(account)
+    except (Pop3Error, OSError) as exc:
+        return f"cannot connect: {clean_line(str(exc))}"
+    with contextlib.suppress(Exception):
+        client.quit()
+    return None
+
+
 def _test_login(account: Account, credentials: Credentials) -> str | None:
     """Log in and out; print the capabilities. Returns an error message, or None on success."""
     from popui.pop3.client import Pop3Client
     from popui.pop3.errors import AuthFailed, Pop3Error
 
-    print(f"Connecting to {account.host}:{account.effective_port} ({account.security})…")
     try:
         client = Pop3Client(account)
     except (Pop3Error, OSError) as exc:
@@ -138,6 +153,11 @@ def account_add(args: argparse.Namespace, config_path: Path) -> int:
                 return 1
         fields = _account_fields(args)
         account, secrets = account_from_fields(name, fields)
+        problem = _test_connection(account)
+        if problem is not None:
+            _err(problem)
+            print("Nothing was saved.")
+            return 1
         password = token = None
         typed = False
         for attempt in range(1, LOGIN_ATTEMPTS + 1):

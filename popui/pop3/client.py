@@ -26,7 +26,9 @@ from popui.pop3.errors import (
     ConnectionLost,
     Pop3Error,
     ProtocolViolation,
+    ResponseTimeout,
     SecretRejected,
+    SecurityMismatch,
     SecurityPolicyError,
     ServerError,
     TopCutOff,
@@ -34,7 +36,16 @@ from popui.pop3.errors import (
 )
 from popui.pop3.models import Capabilities, Listed, MessageInfo, Negotiated
 from popui.pop3.protocol_log import ProtocolLog
-from popui.pop3.transport import Deadline, LineReader, make_ssl_context, wrap_tls
+from popui.pop3.transport import (
+    PROBE_TIMEOUT,
+    Deadline,
+    LineReader,
+    looks_like_tls,
+    make_ssl_context,
+    speaks_tls,
+    tls_port_message,
+    wrap_tls,
+)
 
 CRLF = b"\r\n"
 _TIMESTAMP = re.compile(rb"<[^<>@\s]*@[^<>\s]*>")
@@ -42,6 +53,8 @@ _TIMESTAMP = re.compile(rb"<[^<>@\s]*@[^<>\s]*>")
 DEFAULT_WINDOW = 1000
 #: RETRs kept in flight by ``retrieve_stream``: enough to hide the round trip between messages
 RETR_WINDOW = 16
+#: a plain POP3 server greets at once; silence this long on a plain connection is worth a probe
+GREETING_GRACE = 2.0
 SASL_METHODS = ("scram-sha-256", "cram-md5", "plain", "login", "xoauth2", "oauthbearer")
 Progress = Callable[[int], None]
 #: Once TOP is known to send whole messages, the rest of a reply after the header is read and
@@ -95,13 +108,13 @@ class Pop3Client(poplib.POP3):
                 f"Cannot connect to {self.host}:{self.port}: {exc.strerror or exc}"
             ) from None
         if account.security == "tls":
-            sock = wrap_tls(sock, self._tls_context(), self.host)
+            sock = wrap_tls(sock, self._tls_context(), self.host, implicit=True)
             self._tls_established = True
         self.sock = sock
         self.file = LineReader(sock, self.timeout)  # poplib.close() closes self.file
         try:
             self.log.note(f"connected to {self.host}:{self.port} ({self.tls_version or 'plain'})")
-            self.welcome = self._getresp()
+            self.welcome = self._read_greeting()
             self.capabilities = self.fetch_capabilities()
             if account.security == "starttls":
                 if not self.capabilities.stls:
@@ -118,6 +131,23 @@ class Pop3Client(poplib.POP3):
             raise
 
     # -- transport -------------------------------------------------------------------------
+
+    def _read_greeting(self) -> bytes:
+        """The greeting; on a plain connection, a port that speaks TLS is recognised by the TLS
+        record it sends, or (silent, waiting for our handshake) by a quick TLS probe."""
+        if self._tls_established:
+            return self._getresp()
+        try:
+            return self._getresp(Deadline(min(GREETING_GRACE, self.timeout), self._awaiting))
+        except ResponseTimeout:
+            if self.file.head or not speaks_tls(self.host, self.port,
+                                                min(self.timeout, PROBE_TIMEOUT)):
+                return self._getresp()  # just slow: wait the account's timeout
+            raise SecurityMismatch(tls_port_message(self.host, self.port)) from None
+        except ConnectionLost:  # ProtocolViolation too
+            if looks_like_tls(self.file.head):
+                raise SecurityMismatch(tls_port_message(self.host, self.port)) from None
+            raise
 
     def _tls_context(self) -> ssl.SSLContext:
         if self._context is None:

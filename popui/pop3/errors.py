@@ -48,6 +48,11 @@ class TlsError(Pop3Error):
     """The TLS handshake or certificate check failed."""
 
 
+class SecurityMismatch(Pop3Error):
+    """The port speaks another protocol than the account's security setting (TLS to a plain
+    POP3 port, or plain POP3 to a TLS port); retrying will not help, the setting must change."""
+
+
 class SecurityPolicyError(Pop3Error):
     """popui refused to go on because it would be unsafe (plaintext password, no STLS)."""
 

@@ -17,12 +17,27 @@ from collections import deque
 from collections.abc import Callable, Iterator
 
 from popui.pop3.account import Account
-from popui.pop3.errors import ConnectionLost, MessageTooLarge, ResponseTimeout, TlsError
+from popui.pop3.errors import (
+    ConnectionLost,
+    MessageTooLarge,
+    ResponseTimeout,
+    SecurityMismatch,
+    TlsError,
+)
 
 _CHUNK = 256 * 1024
 #: after a line end: an empty line (group 1) or the terminating "." line (group 2)
 _HEAD_END = re.compile(rb"\n(?:(\r?\n)|(\.\r?\n))")
 _TERMINATOR = re.compile(rb"\n\.\r?\n")
+#: OpenSSL's reasons for "the peer did not answer in TLS" (the versions differ in wording)
+_NOT_TLS_REASONS = frozenset({
+    "WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG",
+    "UNKNOWN_PROTOCOL", "HTTP_REQUEST", "RECORD_TOO_LARGE",
+})
+#: the first bytes of a TLS record: handshake (0x16) or alert (0x15), version 3.x
+_TLS_RECORD_STARTS = (b"\x16\x03", b"\x15\x03")
+#: how long a probe of the other protocol may take
+PROBE_TIMEOUT = 5.0
 
 #: below this many bytes per second over the sliding window, a response is dead
 MIN_RATE = 1024
@@ -146,16 +161,84 @@ def _is_ip_address(host: str) -> bool:
     return True
 
 
-def wrap_tls(sock: socket.socket, context: ssl.SSLContext, host: str) -> ssl.SSLSocket:
+def plain_port_message(host: str, port: int) -> str:
+    return (f"Port {port} of {host} speaks plain POP3, not TLS: use --security starttls "
+            '(security = "starttls" in the configuration), or port 995 for tls.')
+
+
+def tls_port_message(host: str, port: int) -> str:
+    return (f"Port {port} of {host} speaks TLS (POP3S), not plain POP3: use --security tls "
+            '(security = "tls" in the configuration).')
+
+
+def looks_like_tls(data: bytes) -> bool:
+    """Whether ``data`` starts like a TLS record (what a TLS port answers plain text with)."""
+    return data.startswith(_TLS_RECORD_STARTS)
+
+
+def greets_in_plain(host: str, port: int, timeout: float = PROBE_TIMEOUT) -> bool:
+    """Whether a new connection to ``host:port`` gets a plain POP3 greeting (``+OK``)."""
+    try:
+        with socket.create_connection((host, port), timeout) as sock:
+            sock.settimeout(timeout)
+            head = b""
+            while len(head) < 3:
+                data = sock.recv(3 - len(head))
+                if not data:
+                    break
+                head += data
+            return head == b"+OK"
+    except OSError:
+        return False
+
+
+def speaks_tls(host: str, port: int, timeout: float = PROBE_TIMEOUT) -> bool:
+    """Whether ``host:port`` answers a TLS handshake in TLS: a probe on a new connection that
+    sends nothing but the handshake (no verification: nothing is trusted or sent over it)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        with socket.create_connection((host, port), timeout) as sock:
+            sock.settimeout(timeout)
+            with context.wrap_socket(sock, server_hostname=host):
+                return True
+    except ssl.SSLError as exc:
+        return "ALERT" in (exc.reason or "")  # it refused us, in TLS
+    except OSError:
+        return False
+
+
+def wrap_tls(
+    sock: socket.socket, context: ssl.SSLContext, host: str, *, implicit: bool = False,
+) -> ssl.SSLSocket:
+    """The TLS handshake on ``sock``. ``implicit``: the port is meant to speak TLS from the first
+    byte (POP3S), so a plain answer means the account names the wrong port or security."""
+    port = _peer_port(sock)
     try:
         return context.wrap_socket(sock, server_hostname=host)
     except (ssl.SSLError, ssl.CertificateError) as exc:
         sock.close()
+        reason = getattr(exc, "reason", None) or ""
+        if implicit and port is not None and reason in _NOT_TLS_REASONS:
+            if greets_in_plain(host, port):
+                raise SecurityMismatch(plain_port_message(host, port)) from None
+            raise SecurityMismatch(
+                f"Port {port} of {host} does not answer in TLS: check the port, or use "
+                "--security starttls for a plain POP3 port."
+            ) from None
         raise TlsError(describe_tls_error(exc, host)) from None
     except OSError as exc:
         sock.close()
         raise ConnectionLost(f"The connection to {host} failed during the TLS handshake: "
                              f"{exc}") from None
+
+
+def _peer_port(sock: socket.socket) -> int | None:
+    try:
+        return int(sock.getpeername()[1])
+    except (OSError, IndexError, TypeError, ValueError):
+        return None
 
 
 class LineReader:
@@ -166,6 +249,8 @@ class LineReader:
         self.timeout = timeout
         self._buf = bytearray()
         self._pos = 0
+        self.head = b""
+        """The first bytes received on this reader (to recognise a TLS record in a greeting)."""
 
     def readline(self, deadline: Deadline | None, limit: int) -> bytes:
         """One line including its line end. Raises on timeout, close, or a line over ``limit``."""
@@ -321,6 +406,8 @@ class LineReader:
             raise ConnectionLost("The server closed the connection.")
         if deadline is not None:
             deadline.record(len(data))
+        if len(self.head) < 8:
+            self.head += data[: 8 - len(self.head)]
         if self._pos:
             del self._buf[: self._pos]
             self._pos = 0
