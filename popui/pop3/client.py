@@ -32,14 +32,17 @@ from popui.pop3.errors import (
     SecurityPolicyError,
     ServerError,
     TopCutOff,
+    UntrustedCertificate,
     error_from_response,
 )
 from popui.pop3.models import Capabilities, Listed, MessageInfo, Negotiated
 from popui.pop3.protocol_log import ProtocolLog
 from popui.pop3.transport import (
     PROBE_TIMEOUT,
+    CertificateDetails,
     Deadline,
     LineReader,
+    fetch_certificate,
     looks_like_tls,
     make_ssl_context,
     speaks_tls,
@@ -108,7 +111,7 @@ class Pop3Client(poplib.POP3):
                 f"Cannot connect to {self.host}:{self.port}: {exc.strerror or exc}"
             ) from None
         if account.security == "tls":
-            sock = wrap_tls(sock, self._tls_context(), self.host, implicit=True)
+            sock = self._wrap_tls(sock, implicit=True)
             self._tls_established = True
         self.sock = sock
         self.file = LineReader(sock, self.timeout)  # poplib.close() closes self.file
@@ -131,6 +134,22 @@ class Pop3Client(poplib.POP3):
             raise
 
     # -- transport -------------------------------------------------------------------------
+
+    def _wrap_tls(self, sock: socket.socket, *, implicit: bool) -> ssl.SSLSocket:
+        """The handshake; an untrusted certificate is refused with its details, fetched on a
+        connection of its own (a failed verification does not reveal the certificate)."""
+        try:
+            return wrap_tls(sock, self._tls_context(), self.host, implicit=implicit,
+                            pin=self.account.tls_fingerprint)
+        except UntrustedCertificate as exc:
+            try:
+                der = fetch_certificate(self.host, self.port, starttls=not implicit,
+                                        timeout=min(self.timeout, PROBE_TIMEOUT))
+                exc.certificate = CertificateDetails.from_der(der, self.host, self.port,
+                                                              exc.problem)
+            except (OSError, ValueError, Pop3Error):
+                pass  # the refusal stands, without the details
+            raise exc from None
 
     def _read_greeting(self) -> bytes:
         """The greeting; on a plain connection, a port that speaks TLS is recognised by the TLS
@@ -169,7 +188,7 @@ class Pop3Client(poplib.POP3):
                 "and this account requires it: refusing to log in without encryption."
             ) from None
         self.file.discard_buffer()  # nothing read before the handshake may be trusted
-        self.sock = wrap_tls(self.sock, self._tls_context(), self.host)
+        self.sock = self._wrap_tls(self.sock, implicit=False)
         self.file = LineReader(self.sock, self.timeout)
         self._tls_established = True
         self.log.note(f"TLS established ({self.tls_version})")
