@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from app_support import HostApp, run_async, screen_text, wait_until
 from fault_server import USER
 from tls_certs import BadCerts, TlsPop3Server
 
@@ -113,3 +114,97 @@ def test_fingerprints_are_normalised_and_checked() -> None:
     for bad in ("", "AB:CD", "ZZ" * 32, "AB" * 33):
         with pytest.raises(ValueError):
             normalize_fingerprint(bad)
+
+
+# -- the config key ------------------------------------------------------------------------------
+
+def test_tls_fingerprint_in_the_config_is_checked_and_written_in_place(tmp_path: Path) -> None:
+    from popui.config import ConfigError, load_settings, save_account_key
+
+    pin = "AB:" * 31 + "AB"
+    config = tmp_path / "config.toml"
+    config.write_text('# mine\n[accounts.home]\nhost = "pop.example.org"  # the ISP\n'
+                      'user = "me"\n\n[accounts.work]\nhost = "w.example"\nuser = "w"\n')
+    save_account_key(config, "home", "tls_fingerprint", pin)
+    text = config.read_text()
+    assert f'host = "pop.example.org"  # the ISP\nuser = "me"\ntls_fingerprint = "{pin}"\n' \
+        in text and text.startswith("# mine\n")
+    settings = load_settings(config)
+    assert settings.accounts["home"].tls_fingerprint == pin
+    assert settings.accounts["work"].tls_fingerprint is None
+    save_account_key(config, "home", "tls_fingerprint", "CD:" * 31 + "CD")  # replaced
+    assert config.read_text().count("tls_fingerprint") == 1
+    config.write_text('[accounts.home]\nhost = "h"\nuser = "u"\ntls_fingerprint = "12:34"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    assert "tls_fingerprint" in str(caught.value) and "64 hex digits" in str(caught.value)
+
+
+# -- the dialog ----------------------------------------------------------------------------------
+
+def self_signed_details(certs: BadCerts) -> CertificateDetails:
+    pem = certs.pair("self-signed")[0].read_text()
+    return CertificateDetails.from_der(ssl.PEM_cert_to_DER_cert(pem), "127.0.0.1", 995,
+                                       "the certificate is not signed by a trusted authority")
+
+
+@pytest.mark.parametrize(("keys", "choice"), [(("o",), "once"), (("a",), "always"),
+                                              (("escape",), "refuse"), (("r",), "refuse"),
+                                              (("enter",), "refuse")])
+@run_async
+async def test_the_dialog_shows_the_certificate_and_asks(
+    certs: BadCerts, keys: tuple[str, ...], choice: str,
+) -> None:
+    from popui.screens.certificate import CertificateDialog
+
+    details = self_signed_details(certs)
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.push_collect(CertificateDialog(details))
+        await wait_until(pilot, lambda: "The certificate of" in screen_text(app), what="dialog")
+        text = screen_text(app)
+        assert "The certificate of 127.0.0.1:995 is not trusted" in text
+        assert "Subject  CN=popui self-signed test" in text
+        assert "Issuer   CN=popui self-signed test" in text
+        pairs = details.sha256.split(":")
+        assert ":".join(pairs[:16]) in text and ":".join(pairs[16:]) in text
+        assert "not signed by a trusted authority" in text
+        assert f"{details.not_after:%Y-%m-%d}" in text
+        await pilot.press(*keys)  # Enter presses the focused button: Refuse
+        await wait_until(pilot, lambda: app.results, what="an answer")
+    assert app.results == [choice]
+
+
+@run_async
+async def test_a_changed_pinned_certificate_can_only_be_refused(certs: BadCerts) -> None:
+    from popui.screens.certificate import CertificateDialog
+
+    details = self_signed_details(certs)
+    pinned = "AB:" * 31 + "AB"
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.push_collect(CertificateDialog(details, pinned=pinned))
+        await wait_until(pilot, lambda: "The certificate of" in screen_text(app), what="dialog")
+        text = screen_text(app)
+        assert "CHANGED" in text and "AB:AB:AB" in text and "Accept once" not in text
+        await pilot.press("o", "a")
+        assert app.results == [] and isinstance(app.screen, CertificateDialog)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.results, what="an answer")
+    assert app.results == ["refuse"]
+
+
+@run_async
+async def test_without_a_configured_account_there_is_no_always(certs: BadCerts) -> None:
+    from popui.screens.certificate import CertificateDialog
+
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.push_collect(CertificateDialog(self_signed_details(certs), can_pin=False))
+        await wait_until(pilot, lambda: "The certificate of" in screen_text(app), what="dialog")
+        assert "Always" not in screen_text(app)
+        await pilot.press("a")
+        assert app.results == []
+        await pilot.press("o")
+        await wait_until(pilot, lambda: app.results, what="an answer")
+    assert app.results == ["once"]

@@ -1,0 +1,149 @@
+"""The server's certificate could not be verified: show it and let the user decide.
+
+As mutt and mpop do: subject, issuer, validity and the SHA-256 fingerprint (to compare with what
+the server's administrator publishes), then refuse, accept once (this session), or always
+(pinned as ``tls_fingerprint`` in the account's configuration). Nothing is ever accepted
+silently: Escape refuses. A pinned certificate that changed can only be refused here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Literal
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from popui.pop3.transport import CertificateDetails
+from popui.screens.dialog import dialog_css
+from popui.widgets.safe_text import safe_line
+
+TrustChoice = Literal["refuse", "once", "always"]
+CHOICES: tuple[TrustChoice, ...] = ("refuse", "once", "always")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def validity(certificate: CertificateDetails, now: datetime) -> str:
+    """``2026-01-01 – 2027-01-01`` and, when it applies, why that is a problem now."""
+    span = (f"{certificate.not_before:%Y-%m-%d %H:%M} – {certificate.not_after:%Y-%m-%d %H:%M} "
+            "UTC")
+    if now > certificate.not_after:
+        return f"{span}  (EXPIRED)"
+    if now < certificate.not_before:
+        return f"{span}  (NOT YET VALID)"
+    return span
+
+
+def fingerprint_lines(fingerprint: str) -> str:
+    """The 32 pairs on two lines of 16, easy to compare by eye."""
+    pairs = fingerprint.split(":")
+    return ":".join(pairs[:16]) + "\n" + ":".join(pairs[16:])
+
+
+class CertificateDialog(ModalScreen[TrustChoice]):
+    """Dismisses with "refuse", "once" or "always". ``pinned``: the fingerprint the account
+    trusts, when the server now shows another (only "refuse" then). ``can_pin``: False when
+    there is no configured account to write the fingerprint to (ad-hoc accounts)."""
+
+    DEFAULT_CSS = dialog_css("CertificateDialog", """
+    CertificateDialog {
+        & > Vertical { width: 84; }
+        & #certificate { margin-bottom: 1; }
+    }
+    """)
+    BINDINGS = [
+        Binding("r,escape", "choose('refuse')", "Refuse"),
+        Binding("o", "choose('once')", "Accept once"),
+        Binding("a", "choose('always')", "Always"),
+    ]
+
+    def __init__(
+        self,
+        certificate: CertificateDetails,
+        *,
+        pinned: str | None = None,
+        can_pin: bool = True,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        super().__init__()
+        self.certificate = certificate
+        self.pinned = pinned
+        self.can_pin = can_pin
+        self.clock = clock
+
+    @property
+    def changed(self) -> bool:
+        return self.pinned is not None
+
+    def compose(self) -> ComposeResult:
+        cert = self.certificate
+        server = f"{cert.host}:{cert.port}"
+        if self.changed:
+            title = f"The certificate of {server} CHANGED"
+            explain = (
+                "You accepted another certificate for this server. This can be an attack on "
+                "the connection, so popui refuses it. If the server's administrator confirms "
+                "the new fingerprint, remove tls_fingerprint from the account's configuration "
+                "and connect again to review it."
+            )
+        else:
+            title = f"The certificate of {server} is not trusted"
+            explain = (
+                "Compare the fingerprint with the one the server's administrator gives you. "
+                "Accept it only if they match; nothing is sent until you decide."
+            )
+        rows: list[tuple[str, Content | str]] = []
+        if cert.problem:
+            rows.append(("Problem", safe_line(cert.problem)))
+        rows += [
+            ("Subject", safe_line(cert.subject)),
+            ("Issuer", safe_line(cert.issuer)),
+            ("Valid", validity(cert, self.clock())),
+            ("SHA-256", fingerprint_lines(cert.sha256)),
+        ]
+        if self.pinned is not None:
+            rows.append(("Accepted", fingerprint_lines(self.pinned)))
+        with Vertical(classes="danger" if self.changed else ""):
+            yield Static(title, classes="title", markup=False)
+            yield Static(explain, classes="explain", markup=False)
+            yield Static(_table(rows), id="certificate")
+            with Horizontal():
+                yield Button("Refuse (r)", id="refuse", variant="primary")
+                if not self.changed:
+                    yield Button("Accept once (o)", id="once")
+                    if self.can_pin:
+                        yield Button("Always (a)", id="always", variant="warning")
+
+    def on_mount(self) -> None:
+        self.query_one("#refuse", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.action_choose(event.button.id or "refuse")
+
+    def action_choose(self, choice: str) -> None:
+        if choice not in CHOICES:
+            return
+        if choice != "refuse" and (self.changed or (choice == "always" and not self.can_pin)):
+            return  # not offered here
+        self.dismiss(choice)  # type: ignore[arg-type]
+
+
+def _table(rows: list[tuple[str, Content | str]]) -> Content:
+    width = max(len(label) for label, _ in rows) + 2
+    lines: list[Content] = []
+    for label, value in rows:
+        text = value if isinstance(value, Content) else Content(value)
+        for index, part in enumerate(text.split("\n")):
+            head = label if index == 0 else ""
+            lines.append(Content.assemble((head.ljust(width), "bold"), part))
+    return Content("\n").join(lines)
