@@ -462,3 +462,21 @@ def test_account_add_on_the_wrong_port_says_so_before_asking_a_password(
         assert "_ssl.c" not in captured.err
     assert asked == []
     assert not (tmp_path / "config.toml").exists()
+
+
+@pytest.mark.parametrize("where", ["first", "after the command", "last"])
+def test_global_options_are_accepted_anywhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str,
+) -> None:
+    """Issue 12 item 9: ``popui account list --config X`` was refused."""
+    other = tmp_path / "other.toml"
+    other.write_text(TWO_ACCOUNTS)
+    for command in (["account", "list"], ["locate", "config"]):
+        option = ["--config", str(other)]
+        argv = {"first": option + command, "after the command": command[:1] + option
+                + command[1:], "last": command + option}[where]
+        assert entry.main(argv) == 0, argv
+        out = capsys.readouterr().out
+        assert str(other) in out
+    assert entry.main(["account", "forget", "work", "--config", str(other)]) == 0
+    assert "No keyring entry for 'me@pop.example.com:995'" in capsys.readouterr().out
