@@ -208,3 +208,38 @@ async def test_without_a_configured_account_there_is_no_always(certs: BadCerts) 
         await pilot.press("o")
         await wait_until(pilot, lambda: app.results, what="an answer")
     assert app.results == ["once"]
+
+
+# -- popui account add ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("answer", "saved", "pinned"), [("a", True, True), ("o", True, False),
+                                                         ("r", False, False)])
+def test_account_add_shows_an_untrusted_certificate_and_asks(
+    certs: BadCerts, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], answer: str, saved: bool, pinned: bool,
+) -> None:
+    import popui.__main__ as entry
+    from popui.cli import commands
+    from popui.config import load_settings
+
+    config = tmp_path / "config.toml"
+    questions: list[str] = []
+    monkeypatch.setattr(commands, "ask_line", lambda q: questions.append(q) or answer)
+    monkeypatch.setattr(commands, "ask_secret", lambda prompt: SECRET)
+    with server_with(certs, "self-signed", implicit=True) as server:
+        argv = ["account", "add", "x", "--config", str(config), "--host", "127.0.0.1",
+                "--port", str(server.port), "--user", USER, "--auth", "user"]
+        code = entry.main(argv)
+        if answer == "r":
+            assert not {"USER", "PASS"} & set(server.verbs())
+    out = capsys.readouterr().out
+    fingerprint = fingerprint_of(certs.pair("self-signed")[0])
+    assert "Subject  CN=popui self-signed test" in out
+    assert fingerprint[:47] in out and fingerprint[48:] in out
+    assert len(questions) == 1 and "r/o/a" in questions[0]
+    assert code == (0 if saved else 1)
+    if not saved:
+        assert "Nothing was saved" in out and not config.exists()
+        return
+    account = load_settings(config).accounts["x"]
+    assert account.tls_fingerprint == (fingerprint if pinned else None)

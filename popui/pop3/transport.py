@@ -138,6 +138,11 @@ def format_fingerprint(digits: str) -> str:
     return ":".join(digits[i : i + 2] for i in range(0, len(digits), 2))
 
 
+def split_fingerprint(fingerprint: str) -> tuple[str, str]:
+    pairs = fingerprint.split(":")
+    return ":".join(pairs[:16]), ":".join(pairs[16:])
+
+
 def certificate_fingerprint(der: bytes) -> str:
     return format_fingerprint(hashlib.sha256(der).hexdigest().upper())
 
@@ -156,6 +161,19 @@ class CertificateDetails:
     """``AB:CD:…`` (upper-case hex pairs)."""
     problem: str
     """Why it is not trusted ("" when it only failed a pin)."""
+
+    def validity(self, now: datetime) -> str:
+        """``2026-01-01 00:00 – 2027-01-01 00:00 UTC`` and, if so, that it is not valid now."""
+        span = f"{self.not_before:%Y-%m-%d %H:%M} – {self.not_after:%Y-%m-%d %H:%M} UTC"
+        if now > self.not_after:
+            return f"{span}  (EXPIRED)"
+        if now < self.not_before:
+            return f"{span}  (NOT YET VALID)"
+        return span
+
+    def fingerprint_lines(self) -> tuple[str, str]:
+        """The 32 pairs of the fingerprint as two lines of 16, easy to compare by eye."""
+        return split_fingerprint(self.sha256)
 
     @classmethod
     def from_der(cls, der: bytes, host: str, port: int, problem: str = "") -> CertificateDetails:

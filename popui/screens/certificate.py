@@ -20,7 +20,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from popui.pop3.transport import CertificateDetails
+from popui.pop3.transport import CertificateDetails, split_fingerprint
 from popui.screens.dialog import dialog_css
 from popui.widgets.safe_text import safe_line
 
@@ -30,23 +30,6 @@ CHOICES: tuple[TrustChoice, ...] = ("refuse", "once", "always")
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def validity(certificate: CertificateDetails, now: datetime) -> str:
-    """``2026-01-01 – 2027-01-01`` and, when it applies, why that is a problem now."""
-    span = (f"{certificate.not_before:%Y-%m-%d %H:%M} – {certificate.not_after:%Y-%m-%d %H:%M} "
-            "UTC")
-    if now > certificate.not_after:
-        return f"{span}  (EXPIRED)"
-    if now < certificate.not_before:
-        return f"{span}  (NOT YET VALID)"
-    return span
-
-
-def fingerprint_lines(fingerprint: str) -> str:
-    """The 32 pairs on two lines of 16, easy to compare by eye."""
-    pairs = fingerprint.split(":")
-    return ":".join(pairs[:16]) + "\n" + ":".join(pairs[16:])
 
 
 class CertificateDialog(ModalScreen[TrustChoice]):
@@ -107,11 +90,11 @@ class CertificateDialog(ModalScreen[TrustChoice]):
         rows += [
             ("Subject", safe_line(cert.subject)),
             ("Issuer", safe_line(cert.issuer)),
-            ("Valid", validity(cert, self.clock())),
-            ("SHA-256", fingerprint_lines(cert.sha256)),
+            ("Valid", cert.validity(self.clock())),
+            ("SHA-256", "\n".join(cert.fingerprint_lines())),
         ]
         if self.pinned is not None:
-            rows.append(("Accepted", fingerprint_lines(self.pinned)))
+            rows.append(("Accepted", "\n".join(split_fingerprint(self.pinned))))
         with Vertical(classes="danger" if self.changed else ""):
             yield Static(title, classes="title", markup=False)
             yield Static(explain, classes="explain", markup=False)
