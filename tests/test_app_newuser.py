@@ -114,3 +114,77 @@ async def test_picking_a_theme_still_saves_it(demo: DemoServer, tmp_path: Path) 
         await wait_until(pilot, lambda: config.exists()
                          and load_settings(config).ui.theme == "popui-light", what="saved")
         await pilot.press("q")
+
+
+# -- 4. help and palette fit the screen they are opened on ---------------------------------------
+
+async def open_first(pilot: Pilot, app: PopuiApp) -> MessageView:
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, MessageView)
+                     and app.screen.message is not None, what="full view")
+    assert isinstance(app.screen, MessageView)
+    return app.screen
+
+
+def help_lines(app: PopuiApp) -> dict[str, str]:
+    """``title -> keys`` of the help on screen."""
+    text = str(app.screen.query_one("#help-keys").render())
+    rows: dict[str, str] = {}
+    for line in text.splitlines():
+        parts = [part for part in line.split("  ") if part.strip()]
+        if len(parts) >= 2:
+            rows[parts[1].strip()] = parts[0].strip()
+    return rows
+
+
+@run_async
+async def test_help_in_the_full_view_lists_the_full_views_keys(demo: DemoServer) -> None:
+    from popui.screens.help import HelpScreen
+
+    app = demo_app(demo)
+    async with app.run_test(size=(130, 45)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        in_list = help_lines(app)
+        assert in_list["Sort"] == "s" and "Save .eml" not in in_list
+        await pilot.press("escape")
+        await open_first(pilot, app)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        in_view = help_lines(app)
+        assert in_view["Save"] == "s" and in_view["Save .eml"] == "e"
+        assert in_view["Source"] == "v" and in_view["All headers"] == "h"
+        assert in_view["Mark"] == "d" and in_view["Help"].startswith("?")
+        assert "Sort" not in in_view and "Filter" not in in_view
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, MessageView), what="back")
+
+
+# -- 9. Ctrl+C copies a selection; Ctrl+Q quits ---------------------------------------------------
+
+@run_async
+async def test_ctrl_c_copies_selected_text_instead_of_quitting(demo: DemoServer) -> None:
+    app = demo_app(demo)
+    async with app.run_test(size=(130, 45)) as pilot:
+        await loaded(pilot, app)
+        view = await open_first(pilot, app)
+        headers = view.query_one("#mv-header-text")
+        headers.text_select_all()
+        await pilot.pause()
+        await pilot.press("ctrl+c")
+        await wait_until(pilot, lambda: "Subject : " in app.clipboard, what="copied")
+        assert app.is_running and app.screen is view
+        view.clear_selection()
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: not app.is_running, what="quit")
+
+
+@run_async
+async def test_ctrl_c_with_nothing_selected_still_quits(demo: DemoServer) -> None:
+    app = demo_app(demo)
+    async with app.run_test(size=(130, 45)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press("d", "ctrl+c")  # never deletes, never asks
+        await wait_until(pilot, lambda: not app.is_running, what="quit")
+    assert demo.account() is not None
