@@ -315,15 +315,22 @@ class PopuiApp(App[None]):
         )
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The commands of the screen the palette opened on (``popui.commands``), the app's,
+        one "Quit" that asks about marks, and Textual's own but its Quit (which would not)."""
+        from popui.commands import palette_entries
+
+        for title, text, action in palette_entries(screen):
+            target = self if action.startswith("app.") else screen
+            yield SystemCommand(title, text,
+                                partial(target.run_action, action.removeprefix("app.")))
         if isinstance(screen, MainScreen):
-            for command in MAIN_COMMANDS:
-                yield SystemCommand(command.title, command.help,
-                                    partial(screen.run_action, command.action))
             for key in SORT_KEYS:
                 yield SystemCommand(f"Sort by {key}", f"Sort the list by {key}.",
                                     partial(screen.sort_by, key))
-        for command in APP_COMMANDS:
-            if command.palette:
-                yield SystemCommand(command.title, command.help,
-                                    partial(self.run_action, command.action.removeprefix("app.")))
-        yield from super().get_system_commands(screen)
+        else:
+            quit_command = next(c for c in MAIN_COMMANDS if c.id == "quit")
+            yield SystemCommand(quit_command.title, quit_command.help,
+                                partial(self.main.run_action, quit_command.action))
+        for command in super().get_system_commands(screen):
+            if command.title != "Quit":
+                yield command

@@ -161,6 +161,35 @@ async def test_help_in_the_full_view_lists_the_full_views_keys(demo: DemoServer)
         await wait_until(pilot, lambda: isinstance(app.screen, MessageView), what="back")
 
 
+@run_async
+async def test_the_palette_offers_the_screens_commands_and_one_quit_that_asks(
+    demo: DemoServer,
+) -> None:
+    from popui.screens.confirm import QuitDialog
+
+    app = demo_app(demo)
+    async with app.run_test(size=(130, 45)) as pilot:
+        await loaded(pilot, app)
+        titles = [command.title for command in app.get_system_commands(app.main)]
+        assert titles.count("Quit") == 1 and "Sort" in titles and "Save" not in titles
+        await pilot.press("d")
+        view = await open_first(pilot, app)
+        commands = {c.title: c for c in app.get_system_commands(view)}
+        titles = [command.title for command in app.get_system_commands(view)]
+        assert {"Save", "Save all", "Save .eml", "Source", "All headers", "Pager", "Mark",
+                "Back", "Help", "Theme"} <= set(titles)
+        assert titles.count("Quit") == 1 and "Sort" not in titles and "Filter" not in titles
+        await commands["Source"].callback()
+        await wait_until(pilot, lambda: view.raw_mode, what="source shown")
+        await commands["Quit"].callback()
+        await wait_until(pilot, lambda: isinstance(app.screen, QuitDialog),
+                         what="the marks question")
+        assert app.is_running
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is view, what="back in the view")
+        assert len(app.marks) == 1
+
+
 # -- 9. Ctrl+C copies a selection; Ctrl+Q quits ---------------------------------------------------
 
 @run_async
