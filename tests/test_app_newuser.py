@@ -217,3 +217,49 @@ async def test_ctrl_c_with_nothing_selected_still_quits(demo: DemoServer) -> Non
         await pilot.press("d", "ctrl+c")  # never deletes, never asks
         await wait_until(pilot, lambda: not app.is_running, what="quit")
     assert demo.account() is not None
+
+
+# -- 9. smaller ones -----------------------------------------------------------------------------
+
+class NoKeyring:
+    """Secrets with no stored password and no keyring to keep one in."""
+
+    def get_password(self) -> str | None:
+        return None
+
+    def get_oauth_token(self) -> str | None:
+        return None
+
+    def remember(self, password: str) -> str | None:
+        raise AssertionError("nothing may be remembered without a keyring")
+
+    def forget(self) -> bool:
+        return False
+
+    def keyring_status(self) -> str | None:
+        return "No keyring backend available (no Secret Service)"
+
+
+@run_async
+async def test_without_a_keyring_remember_is_unticked_disabled_and_looks_it(
+    demo: DemoServer,
+) -> None:
+    from textual.widgets import Checkbox, Input
+
+    from popui.screens.password_prompt import PasswordPrompt
+
+    app = demo_app(demo, secrets=NoKeyring())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, PasswordPrompt)
+                         and "Password for" in screen_text(app), what="prompt")
+        box = app.screen.query_one("#remember", Checkbox)
+        assert box.value is False and box.disabled
+        text = screen_text(app)
+        assert "No keyring backend available" in text
+        line = next(line for line in text.splitlines() if "Remember in keyring" in line)
+        assert "X" not in line and "(unavailable)" in line
+        await pilot.click(box)
+        assert box.value is False
+        app.screen.query_one("#password", Input).value = DEMO_PASSWORD
+        await pilot.press("enter")
+        await loaded(pilot, app)
