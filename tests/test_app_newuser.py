@@ -263,3 +263,47 @@ async def test_without_a_keyring_remember_is_unticked_disabled_and_looks_it(
         app.screen.query_one("#password", Input).value = DEMO_PASSWORD
         await pilot.press("enter")
         await loaded(pilot, app)
+
+
+@run_async
+async def test_the_protocol_log_at_level_0_says_how_to_turn_it_on(demo: DemoServer) -> None:
+    from popui.screens.protocol_log import ProtocolLogScreen
+
+    app = demo_app(demo)  # the app starts at level 0
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press("L")
+        await wait_until(pilot, lambda: isinstance(app.screen, ProtocolLogScreen)
+                         and "Protocol log level 0" in screen_text(app), what="the log")
+        assert "Nothing is logged at level 0: press 1 or 2" in screen_text(app)
+        await pilot.press("1")
+        await wait_until(pilot, lambda: "level 0: press" not in screen_text(app), what="hint gone")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is app.main, what="back")
+        await pilot.press("r")  # a refresh at level 1 logs commands
+        await pilot.press("L")
+        await wait_until(pilot, lambda: isinstance(app.screen, ProtocolLogScreen)
+                         and "Protocol log level 1" in screen_text(app), what="the log")
+        await wait_until(pilot, lambda: "LIST" in screen_text(app) or "UIDL" in screen_text(app),
+                         what="logged commands")
+        assert "press 1 or 2" not in screen_text(app)
+
+
+@run_async
+async def test_the_quit_dialog_does_not_use_d() -> None:
+    """``d`` means delete everywhere else: in the quit dialog it does nothing."""
+    from app_support import HostApp
+
+    from popui.screens.confirm import QuitDialog
+
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.push_collect(QuitDialog(2))
+        await wait_until(pilot, lambda: "2 messages marked" in screen_text(app), what="dialog")
+        await pilot.press("d")
+        await pilot.pause()
+        assert app.results == [] and isinstance(app.screen, QuitDialog)
+        assert "(d)" not in screen_text(app)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.results, what="an answer")
+    assert app.results == ["cancel"]
