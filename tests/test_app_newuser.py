@@ -307,3 +307,18 @@ async def test_the_quit_dialog_does_not_use_d() -> None:
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.results, what="an answer")
     assert app.results == ["cancel"]
+
+
+@run_async
+async def test_the_account_picker_takes_j_and_k() -> None:
+    from app_support import HostApp
+
+    from popui.screens.account_picker import AccountPicker
+
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.push_collect(AccountPicker(["home", "work", "lab"]))
+        await wait_until(pilot, lambda: "Open which account?" in screen_text(app), what="picker")
+        await pilot.press("j", "j", "k", "enter")
+        await wait_until(pilot, lambda: app.results, what="a choice")
+    assert app.results == ["work"]
