@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_support import run_async, screen_text, wait_until
+from app_support import HostApp, run_async, screen_text, wait_until
 from textual.pilot import Pilot
 
 from popui.app import PopuiApp
@@ -292,8 +292,6 @@ async def test_the_protocol_log_at_level_0_says_how_to_turn_it_on(demo: DemoServ
 @run_async
 async def test_the_quit_dialog_does_not_use_d() -> None:
     """``d`` means delete everywhere else: in the quit dialog it does nothing."""
-    from app_support import HostApp
-
     from popui.screens.confirm import QuitDialog
 
     app = HostApp()
@@ -311,8 +309,6 @@ async def test_the_quit_dialog_does_not_use_d() -> None:
 
 @run_async
 async def test_the_account_picker_takes_j_and_k() -> None:
-    from app_support import HostApp
-
     from popui.screens.account_picker import AccountPicker
 
     app = HostApp()
@@ -322,3 +318,58 @@ async def test_the_account_picker_takes_j_and_k() -> None:
         await pilot.press("j", "j", "k", "enter")
         await wait_until(pilot, lambda: app.results, what="a choice")
     assert app.results == ["work"]
+
+
+# -- 10. progress that moves: a spinner and the time spent ----------------------------------------
+
+@run_async
+async def test_status_bar_shows_a_spinner_and_elapsed_time_while_busy() -> None:
+    from popui.widgets.status_bar import SPINNER, StatusBar
+
+    now = [100.0]
+    bar = StatusBar(clock=lambda: now[0], id="status")
+    app = HostApp(bar)
+    async with app.run_test(size=(100, 5)) as pilot:
+        bar.update_status(account="me@host", state="connecting")
+        now[0] = 103.2
+        bar.refresh()
+        await pilot.pause()
+        text = bar.render().plain
+        assert "connecting… 3 s" in text
+        frame = next(ch for ch in text if ch in SPINNER)
+        now[0] = 103.3
+        assert next(ch for ch in bar.render().plain if ch in SPINNER) != frame
+        bar.update_status(state="logging_in")
+        now[0] = 104.5
+        assert "logging in… 1 s" in bar.render().plain  # its own clock
+        bar.update_status(state="connected", tls="TLSv1.3", total=100, loaded=10)
+        text = bar.render().plain
+        assert "connected" in text and "headers 10/100 10%" in text
+        assert any(ch in SPINNER for ch in text)  # loading headers: still busy
+        bar.update_status(loaded=100)
+        assert not any(ch in SPINNER for ch in bar.render().plain)  # idle: nothing moves
+        assert bar._ticker is None
+
+
+@run_async
+async def test_a_server_that_does_not_greet_shows_time_passing(tmp_path: Path) -> None:
+    import socket
+
+    from popui.pop3.account import Account
+    from popui.screens.confirm import ErrorDialog
+
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts, never says a word
+    account = Account(name="s", host="127.0.0.1", port=silent.getsockname()[1], user="u",
+                      security="none", timeout=6.0)
+    app = PopuiApp(account=account, secrets=StaticSecret("pw"), state_folder=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        def status() -> str:
+            return app.main.status.render().plain
+
+        await wait_until(pilot, lambda: "connecting… 1 s" in status(), what="1 s")
+        await wait_until(pilot, lambda: "connecting… 2 s" in status(), what="2 s")
+        silent.close()  # the waiting connection is reset: the session ends with a dialog
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorDialog), what="the error")
+        await wait_until(pilot, lambda: "connecting" not in status(), what="spinner stops")
+        await pilot.press("escape")
+        await app.action_quit_now()
