@@ -106,18 +106,16 @@ def _test_connection(account: Account) -> tuple[str | None, CertificateDetails |
     """Connect, read the greeting and capabilities, and leave: a wrong host, port, security or
     certificate is reported before a password is asked for. Returns an error message (None when
     all is well) and, for an untrusted certificate, its details."""
-    from popui.pop3.client import Pop3Client
+    from popui.pop3.client import check_server
     from popui.pop3.errors import Pop3Error, UntrustedCertificate
 
     print(f"Connecting to {account.host}:{account.effective_port} ({account.security})…")
     try:
-        client = Pop3Client(account)
+        check_server(account)
     except UntrustedCertificate as exc:
         return f"cannot connect: {clean_line(str(exc))}", exc.certificate
     except (Pop3Error, OSError) as exc:
         return f"cannot connect: {clean_line(str(exc))}", None
-    with contextlib.suppress(Exception):
-        client.quit()
     return None, None
 
 

@@ -682,6 +682,18 @@ def _describe(command: str) -> str:
     return f"its reply to {shown}"
 
 
+def check_server(account: Account, *, log: ProtocolLog | None = None,
+                 ssl_context: ssl.SSLContext | None = None) -> Capabilities:
+    """Connect, read the greeting and capabilities (through STLS when configured) and leave,
+    without logging in: a wrong host, port, security or an untrusted certificate is found
+    before anyone is asked for a password. Raises the ``Pop3Error`` that stopped it."""
+    client = Pop3Client(account, log=log, ssl_context=ssl_context)
+    capabilities = client.capabilities
+    with contextlib.suppress(Pop3Error, OSError):
+        client.quit()
+    return capabilities
+
+
 def body_lines(body: bytes) -> list[bytes]:
     """The lines of a response body, without their CRLF (or bare LF) endings."""
     lines = body.split(b"\n")
