@@ -8,6 +8,7 @@ Against the TLS test server (implicit TLS and STLS) with a self-signed certifica
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import ssl
 from collections.abc import Iterator
@@ -243,3 +244,44 @@ def test_account_add_shows_an_untrusted_certificate_and_asks(
         return
     account = load_settings(config).accounts["x"]
     assert account.tls_fingerprint == (fingerprint if pinned else None)
+
+
+# -- the decision, as the app's connect flow runs it ----------------------------------------------
+
+@pytest.mark.parametrize("key", ["a", "o", "r"])
+@run_async
+async def test_decide_certificate_pins_for_the_session_or_saves_it(
+    certs: BadCerts, tmp_path: Path, key: str,
+) -> None:
+    from popui.config import load_settings
+    from popui.screens.certificate import decide_certificate
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[accounts.t]\nhost = "127.0.0.1"\nuser = "{USER}"\n')
+    account = load_settings(config).accounts["t"]
+    with server_with(certs, "self-signed", implicit=True) as server:
+        account = dataclasses.replace(account, port=server.port, auth="user")
+        with pytest.raises(errors.UntrustedCertificate) as caught:
+            Pop3Client(account)
+        app = HostApp()
+        outcome: list[Account | None] = []
+        async with app.run_test(size=(100, 30)) as pilot:
+            async def decide() -> None:
+                outcome.append(await decide_certificate(app, account, caught.value, config))
+
+            app.run_worker(decide())
+            await wait_until(pilot, lambda: "The certificate of" in screen_text(app), what="dialog")
+            await pilot.press(key)
+            await wait_until(pilot, lambda: outcome, what="a decision")
+        trusted = outcome[0]
+        if key == "r":
+            assert trusted is None
+        else:
+            assert trusted is not None
+            client = Pop3Client(trusted)  # the retry the app makes: now it connects
+            client.login(Credentials(password=SECRET))
+            client.quit()
+    fingerprint = fingerprint_of(certs.pair("self-signed")[0])
+    saved = load_settings(config).accounts["t"].tls_fingerprint
+    assert saved == (fingerprint if key == "a" else None)
+    assert (trusted.tls_fingerprint if trusted else None) == (None if key == "r" else fingerprint)

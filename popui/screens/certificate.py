@@ -8,18 +8,23 @@ silently: Escape refuses. A pinned certificate that changed can only be refused 
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from popui.pop3.account import Account
+from popui.pop3.errors import CertificateChanged, UntrustedCertificate
 from popui.pop3.transport import CertificateDetails, split_fingerprint
 from popui.screens.dialog import dialog_css
 from popui.widgets.safe_text import safe_line
@@ -130,3 +135,36 @@ def _table(rows: list[tuple[str, Content | str]]) -> Content:
             head = label if index == 0 else ""
             lines.append(Content.assemble((head.ljust(width), "bold"), part))
     return Content("\n").join(lines)
+
+
+async def decide_certificate(
+    app: App[Any], account: Account, error: UntrustedCertificate | CertificateChanged,
+    config_path: Path | None, *, configured: bool = True,
+) -> Account | None:
+    """Show the certificate of ``error`` and return the account to connect again with (the
+    certificate pinned, for this session or also saved as ``tls_fingerprint``), or None when
+    refused. Run it in a worker (it waits for the dialog). ``configured``: the account is a
+    ``[accounts.NAME]`` table of ``config_path`` ("always" is offered only then)."""
+    certificate = error.certificate
+    if certificate is None:
+        return None  # nothing to show: the refusal stands (the error says why)
+    pinned = error.pinned if isinstance(error, CertificateChanged) else None
+    can_pin = configured and config_path is not None
+    choice = await app.push_screen_wait(
+        CertificateDialog(certificate, pinned=pinned, can_pin=can_pin)
+    )
+    if choice == "refuse" or pinned is not None:
+        return None
+    trusted = dataclasses.replace(account, tls_fingerprint=certificate.sha256)
+    if choice == "always" and config_path is not None:
+        from popui.config import ConfigError, save_account_key
+
+        try:
+            await asyncio.to_thread(save_account_key, config_path, account.name,
+                                    "tls_fingerprint", certificate.sha256)
+        except (ConfigError, KeyError, OSError) as problem:
+            reason = f"no [accounts.{account.name}] table" if isinstance(problem, KeyError) \
+                else str(problem)
+            app.notify(f"Certificate accepted for this session only; not saved: {reason}",
+                       severity="warning", markup=False)
+    return trusted
