@@ -327,7 +327,7 @@ class PopuiApp(App[None]):
             for key in SORT_KEYS:
                 yield SystemCommand(f"Sort by {key}", f"Sort the list by {key}.",
                                     partial(screen.sort_by, key))
-        else:
+        elif self.main is not None:
             quit_command = next(c for c in MAIN_COMMANDS if c.id == "quit")
             yield SystemCommand(quit_command.title, quit_command.help,
                                 partial(self.main.run_action, quit_command.action))
