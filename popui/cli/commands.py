@@ -194,9 +194,9 @@ def account_add(args: argparse.Namespace, config_path: Path) -> int:
                 return 1
         fields = _account_fields(args)
         account, secrets = account_from_fields(name, fields)
-        trusted, problem = _connect_trusting(account, fields)
+        trusted, refusal = _connect_trusting(account, fields)
         if trusted is None:
-            _err(problem)
+            _err(refusal)
             print("Nothing was saved.")
             return 1
         account = trusted

@@ -123,7 +123,7 @@ class CertificateDialog(ModalScreen[TrustChoice]):
             return
         if choice != "refuse" and (self.changed or (choice == "always" and not self.can_pin)):
             return  # not offered here
-        self.dismiss(choice)  # type: ignore[arg-type]
+        self.dismiss(choice)
 
 
 def _table(rows: list[tuple[str, Content | str]]) -> Content:
