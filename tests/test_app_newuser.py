@@ -60,7 +60,7 @@ async def test_double_click_on_a_row_opens_that_message_and_keeps_the_marks(
         assert app.is_running
         assert app.screen.uid == target.uid
         await wait_until(pilot, lambda: app.screen.message is not None, what="message parsed")
-        assert len(app.marks) == 1
+        assert len(app.main.mailbox.marks) == 1
         await pilot.press("q")
         await wait_until(pilot, lambda: app.screen is app.main, what="back to the list")
         assert "D" in screen_text(app).splitlines()[1][:2]  # the mark is still drawn
@@ -187,7 +187,7 @@ async def test_the_palette_offers_the_screens_commands_and_one_quit_that_asks(
         assert app.is_running
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is view, what="back in the view")
-        assert len(app.marks) == 1
+        assert len(app.main.mailbox.marks) == 1
 
 
 # -- 9. Ctrl+C copies a selection; Ctrl+Q quits ---------------------------------------------------
