@@ -267,7 +267,8 @@ async def test_decide_certificate_pins_for_the_session_or_saves_it(
         outcome: list[Account | None] = []
         async with app.run_test(size=(100, 30)) as pilot:
             async def decide() -> None:
-                outcome.append(await decide_certificate(app, account, caught.value, config))
+                outcome.append(await decide_certificate(app, account, caught.value.certificate,
+                                                        config))
 
             app.run_worker(decide())
             await wait_until(pilot, lambda: "The certificate of" in screen_text(app), what="dialog")

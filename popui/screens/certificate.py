@@ -24,7 +24,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from popui.pop3.account import Account
-from popui.pop3.errors import CertificateChanged, UntrustedCertificate
 from popui.pop3.transport import CertificateDetails, split_fingerprint
 from popui.screens.dialog import dialog_css
 from popui.widgets.safe_text import safe_line
@@ -138,17 +137,16 @@ def _table(rows: list[tuple[str, Content | str]]) -> Content:
 
 
 async def decide_certificate(
-    app: App[Any], account: Account, error: UntrustedCertificate | CertificateChanged,
-    config_path: Path | None, *, configured: bool = True,
+    app: App[Any], account: Account, certificate: CertificateDetails | None,
+    config_path: Path | None, *, pinned: str | None = None, configured: bool = True,
 ) -> Account | None:
-    """Show the certificate of ``error`` and return the account to connect again with (the
-    certificate pinned, for this session or also saved as ``tls_fingerprint``), or None when
-    refused. Run it in a worker (it waits for the dialog). ``configured``: the account is a
+    """Show ``certificate`` (from ``UntrustedCertificate``, or ``CertificateChanged`` with the
+    ``pinned`` fingerprint) and return the account to connect again with (the certificate
+    pinned, for this session or also saved as ``tls_fingerprint``), or None when refused.
+    Run it in a worker (it waits for the dialog). ``configured``: the account is a
     ``[accounts.NAME]`` table of ``config_path`` ("always" is offered only then)."""
-    certificate = error.certificate
     if certificate is None:
         return None  # nothing to show: the refusal stands (the error says why)
-    pinned = error.pinned if isinstance(error, CertificateChanged) else None
     can_pin = configured and config_path is not None
     choice = await app.push_screen_wait(
         CertificateDialog(certificate, pinned=pinned, can_pin=can_pin)
