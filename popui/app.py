@@ -77,6 +77,7 @@ class PopuiApp(App[None]):
         self.mailbox: Mailbox | None = None
         self.main: MainScreen | None = None
         self._theme_ready = False
+        self._saved_theme = ""
         self.last_save_folder: Path | None = None
         """Where the full view saved last; offered first the next time."""
 
@@ -147,11 +148,14 @@ class PopuiApp(App[None]):
             if wanted:
                 self.notify(f"Unknown theme '{wanted}'; using '{POPUI_THEME.name}'.",
                             severity="warning", markup=False)
+        self._saved_theme = self.theme
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self._theme_ready = True
 
     def _theme_changed(self, theme: Theme) -> None:
-        if self._theme_ready and self.config_path is not None:
+        # The signal also fires for the theme set at start-up: write only a different choice.
+        if self._theme_ready and self.config_path is not None and theme.name != self._saved_theme:
+            self._saved_theme = theme.name
             self._save_theme(theme.name)
 
     def remember_ui_choice(self, key: str, value: str) -> None:
@@ -311,15 +315,22 @@ class PopuiApp(App[None]):
         )
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The commands of the screen the palette opened on (``popui.commands``), the app's,
+        one "Quit" that asks about marks, and Textual's own but its Quit (which would not)."""
+        from popui.commands import palette_entries
+
+        for title, text, action in palette_entries(screen):
+            target = self if action.startswith("app.") else screen
+            yield SystemCommand(title, text,
+                                partial(target.run_action, action.removeprefix("app.")))
         if isinstance(screen, MainScreen):
-            for command in MAIN_COMMANDS:
-                yield SystemCommand(command.title, command.help,
-                                    partial(screen.run_action, command.action))
             for key in SORT_KEYS:
                 yield SystemCommand(f"Sort by {key}", f"Sort the list by {key}.",
                                     partial(screen.sort_by, key))
-        for command in APP_COMMANDS:
-            if command.palette:
-                yield SystemCommand(command.title, command.help,
-                                    partial(self.run_action, command.action.removeprefix("app.")))
-        yield from super().get_system_commands(screen)
+        elif self.main is not None:
+            quit_command = next(c for c in MAIN_COMMANDS if c.id == "quit")
+            yield SystemCommand(quit_command.title, quit_command.help,
+                                partial(self.main.run_action, quit_command.action))
+        for command in super().get_system_commands(screen):
+            if command.title != "Quit":
+                yield command

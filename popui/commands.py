@@ -153,8 +153,14 @@ APP_COMMANDS: tuple[Command, ...] = (
     Command("help", "question_mark,f1", "app.help", "Help", "Show the keys.", "General",
             footer=True),
     Command(
-        "quit_now", "ctrl+c,ctrl+q", "app.quit_now", "Quit now",
+        "quit_now", "ctrl+q", "app.quit_now", "Quit now",
         "Quit at once. Never deletes anything.", "General", priority=True,
+    ),
+    # Not a priority binding: the screen's "copy the selected text" comes first and passes the
+    # key on when nothing is selected.
+    Command(
+        "copy_or_quit", "ctrl+c", "app.quit_now", "Copy or quit",
+        "Copy the selected text; with none selected, quit at once.", "General", palette=False,
     ),
     Command(
         "palette", "ctrl+p", "app.command_palette", "Commands",
@@ -208,3 +214,12 @@ def help_rows(
         )
         for command in commands
     ]
+
+
+def palette_entries(screen: object) -> list[tuple[str, str, str]]:
+    """``(title, help, action)`` of what the palette offers on ``screen``: its own commands
+    (its ``HELP_COMMANDS``, as the help lists them) and the app's. An action runs in the
+    screen's namespace, an ``app.`` one on the app."""
+    own: Iterable[Command] = getattr(screen, "HELP_COMMANDS", ())
+    return [(command.title, command.help, command.action)
+            for command in (*own, *APP_COMMANDS) if command.palette]

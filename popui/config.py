@@ -133,9 +133,9 @@ def account_from_fields(name: str, fields: Mapping[str, Any]) -> tuple[Account, 
 
 
 _ACCOUNT_KEYS = (
-    "host", "port", "user", "security", "auth", "ca_file", "allow_plaintext_password",
-    "password_command", "oauth2_token_command", "timeout", "keepalive", "preview_lines",
-    "max_message_size", "fetch_to", "default",
+    "host", "port", "user", "security", "auth", "ca_file", "tls_fingerprint",
+    "allow_plaintext_password", "password_command", "oauth2_token_command", "timeout",
+    "keepalive", "preview_lines", "max_message_size", "fetch_to", "default",
 )
 _UI_KEYS = ("theme", "preview", "date_format", "keymap", "filters", "browser", "opener")
 _TOP_KEYS = ("accounts", "ui")
@@ -265,6 +265,7 @@ class _Validator:
             security=get("security", _one_of(SECURITY_CHOICES), "tls"),
             auth=get("auth", _one_of(AUTH_CHOICES), "auto"),
             ca_file=ca_file,
+            tls_fingerprint=get("tls_fingerprint", _fingerprint, None),
             allow_plaintext_password=get("allow_plaintext_password", _boolean, False),
             timeout=get("timeout", _number(above=0), Account.timeout),
             keepalive=get("keepalive", _number(above=0), Account.keepalive),
@@ -321,6 +322,12 @@ def _hostname(value: Any) -> str:
     if any(c.isspace() or c in "/@" for c in host):
         raise ValueError(f"{_quote(host)} is not a host name, e.g. \"pop.example.com\"")
     return host
+
+
+def _fingerprint(value: Any) -> str:
+    from popui.pop3.transport import format_fingerprint, normalize_fingerprint
+
+    return format_fingerprint(normalize_fingerprint(_text(value)))
 
 
 def _one_of(choices: tuple[str, ...]) -> Callable[[Any], str]:
@@ -597,13 +604,7 @@ def save_ui_choice(path: Path, key: str, value: FieldValue) -> Settings:
     if span is None:
         lines[0:0] = ["[ui]", line, ""] if lines else ["[ui]", line]
     else:
-        for index in range(span[0] + 1, span[1]):
-            m = _KEY_LINE.match(lines[index])
-            if m and _unquote(m.group(1)) == key:
-                lines[index] = line
-                break
-        else:
-            lines.insert(span[1], line)
+        _set_key_line(lines, span, key, line)
 
     def check(settings: Settings) -> None:
         if getattr(settings.ui, key) != value:
@@ -612,3 +613,36 @@ def save_ui_choice(path: Path, key: str, value: FieldValue) -> Settings:
             )
 
     return _write_checked(path, _join(lines), check)
+
+
+def save_account_key(path: Path, account_name: str, key: str, value: FieldValue) -> Settings:
+    """Set one key of ``[accounts.NAME]`` (e.g. the ``tls_fingerprint`` the user accepted),
+    keeping the rest of the table and the file. ``KeyError`` when there is no such table."""
+    if key not in _ACCOUNT_KEYS:
+        raise ValueError(f"not an account setting: {key}")
+    lines = _read_lines(path)
+    span = _table_span(lines, ("accounts", account_name))
+    if span is None:
+        raise KeyError(account_name)
+    _set_key_line(lines, span, key, f"{_toml_key(key)} = {_toml_value(value)}")
+
+    def check(settings: Settings) -> None:
+        written = settings.accounts.get(account_name)
+        if written is None or getattr(written, key, value) != value:
+            raise ConfigError(
+                f"could not save accounts.{account_name}.{key} safely; please edit the file "
+                "by hand", path,
+            )
+
+    return _write_checked(path, _join(lines), check)
+
+
+def _set_key_line(lines: list[str], span: tuple[int, int], key: str, line: str) -> None:
+    """Replace the ``key = …`` line of the table at ``span``, or add it at the table's end."""
+    for index in range(span[0] + 1, span[1]):
+        m = _KEY_LINE.match(lines[index])
+        if m and _unquote(m.group(1)) == key:
+            lines[index] = line
+            return
+    lines.insert(span[1], line)
+

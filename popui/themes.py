@@ -35,6 +35,8 @@ MAIL_VARIABLES: dict[str, str] = {
 
 DEFAULT_THEME_NAME = "popui"
 
+# Areas and neutral text are near-greys (HLS saturation under 15%): a 256-colour terminal
+# shows them as greys instead of the nearest cube colour (a teal or navy block).
 POPUI_THEME = Theme(
     name=DEFAULT_THEME_NAME,
     primary="#5FA8D3",
@@ -43,15 +45,15 @@ POPUI_THEME = Theme(
     warning="#F2B84B",
     error="#E5534B",
     success="#57AB5A",
-    foreground="#D8DEE4",
-    background="#161B22",
-    surface="#1C2128",
-    panel="#22272E",
+    foreground="#DADDE0",
+    background="#16191D",
+    surface="#1C1F24",
+    panel="#24282E",
     dark=True,
     variables={
         "mail-marked": "#F47067",
         "mail-opened": "#8B949E",
-        "mail-unread": "#E6EDF3",
+        "mail-unread": "#E9EBED",
         "mail-error": "#F2B84B",
         "block-cursor-blurred-background": "#2D333B",
     },

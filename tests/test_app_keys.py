@@ -151,7 +151,8 @@ async def test_wrong_password_prompts_again_and_remembers_on_success(
 async def test_cancelled_prompt_leaves_the_app_usable_offline(demo: DemoServer) -> None:
     app = demo_app(demo, secrets=RecordingSecrets(password=None))
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, PasswordPrompt), what="prompt")
+        await wait_until(pilot, lambda: isinstance(app.screen, PasswordPrompt)
+                         and app.screen.query("#password"), what="prompt")
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is app.main, what="back to main")
         assert app.main.mailbox.session is None
@@ -185,7 +186,8 @@ async def test_refresh_after_a_cancelled_prompt_logs_in(demo: DemoServer) -> Non
     secrets = RecordingSecrets(password=None)
     app = demo_app(demo, secrets=secrets)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, PasswordPrompt), what="prompt")
+        await wait_until(pilot, lambda: isinstance(app.screen, PasswordPrompt)
+                         and app.screen.query("#password"), what="prompt")
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is app.main, what="back to main")
         await pilot.press("r")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from app_support import run_async, wait_until
+from textual.color import Color
 
 from popui.app import PopuiApp
 from popui.commands import (
@@ -147,3 +148,52 @@ async def test_broken_theme_files_are_skipped_with_the_notice_at_start(tmp_path:
         assert app.theme == "popui-dark" and app.current_theme.primary != "#123456"
     assert app.return_code in (None, 0)
     assert not (tmp_path / "crash").exists()
+
+
+# -- issue 12 item 9: themes degrade well in a 256-colour terminal -------------------------------
+
+def _in_256_colours(color: Color) -> tuple[int, int, int]:
+    """What a 256-colour terminal shows for ``color`` (Rich's downgrade, which Textual's output
+    goes through when the terminal has no truecolor)."""
+    from rich.color import Color as RichColor
+    from rich.color import ColorSystem
+
+    shown = RichColor.parse(color.hex6).downgrade(ColorSystem.EIGHT_BIT).get_truecolor()
+    return shown.red, shown.green, shown.blue
+
+
+def _chroma(rgb: tuple[int, int, int]) -> int:
+    return max(rgb) - min(rgb)
+
+
+AREAS = ("background", "surface", "panel", "footer-background", "foreground",
+         "block-cursor-blurred-background", "mail-unread", "mail-opened")
+
+
+@pytest.mark.parametrize("name", ["popui", "popui-dark", "popui-light", "popui-high-contrast"])
+def test_themes_degrade_well_without_truecolor(name: str) -> None:
+    """A near-grey dark blue (Nord's #2E3440) became a teal block (#005F5F) in 256 colours:
+    areas and neutral text must stay neutral, and what tells rows apart must stay apart."""
+    themes = {POPUI_THEME.name: POPUI_THEME}
+    themes.update({t.name: t for t in load_theme_files([shipped_themes_dir()]).themes})
+    theme = themes[name]
+    values = dict(theme.to_color_system().generate())
+    values.update(mail_variable_defaults(theme))
+    values.update(theme.variables or {})
+    surface = Color.parse(values["surface"])
+
+    def shown(variable: str) -> tuple[int, int, int]:
+        return _in_256_colours(surface + Color.parse(values[variable]))  # alpha over surface
+
+    for variable in AREAS:
+        original = surface + Color.parse(values[variable])
+        assert _chroma(shown(variable)) <= _chroma(original.rgb) + 20, (
+            f"{name}: {variable} {original.hex6} turns into #{bytes(shown(variable)).hex()}")
+    areas = {shown(v) for v in ("background", "surface", "panel")}
+    assert len(areas) >= 2 or name == "popui-high-contrast", f"{name}: panels merge"
+    assert shown("panel") != shown("surface"), f"{name}: the preview's border vanishes"
+    rows = [shown(v) for v in ("mail-marked", "mail-unread", "mail-opened")]
+    assert len(set(rows)) == 3, f"{name}: marked/unread/opened rows look alike"
+    assert shown("surface") not in rows
+    for cursor in ("block-cursor-background", "block-cursor-blurred-background"):
+        assert shown(cursor) != shown("surface"), f"{name}: the cursor row is invisible"

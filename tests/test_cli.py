@@ -442,3 +442,41 @@ def test_a_deeply_nested_config_exits_2_naming_the_file(
             assert f"popui: {path}" in err and "nested too deeply" in err
             assert "Traceback" not in err
     assert launched == []
+
+
+def test_account_add_on_the_wrong_port_says_so_before_asking_a_password(
+    mailbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 12 item 7: plain POP3 to the TLS port, and TLS to the plain port."""
+    server = mailbox.server
+    asked: list[str] = []
+    monkeypatch.setattr(commands, "ask_secret", lambda prompt: asked.append(prompt) or "pw")
+    for port, security, words in ((server.port_tls, "none", "speaks TLS"),
+                                  (server.port_plain, "tls", "speaks plain POP3")):
+        argv = ["account", "add", "x", "--host", "127.0.0.1", "--port", str(port),
+                "--user", mailbox.name, "--security", security, "--ca-file", str(server.ca_file)]
+        assert entry.main(argv) == 1
+        captured = capsys.readouterr()
+        assert words in captured.err and "Nothing was saved" in captured.out
+        assert "_ssl.c" not in captured.err
+    assert asked == []
+    assert not (tmp_path / "config.toml").exists()
+
+
+@pytest.mark.parametrize("where", ["first", "after the command", "last"])
+def test_global_options_are_accepted_anywhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str,
+) -> None:
+    """Issue 12 item 9: ``popui account list --config X`` was refused."""
+    other = tmp_path / "other.toml"
+    other.write_text(TWO_ACCOUNTS)
+    for command in (["account", "list"], ["locate", "config"]):
+        option = ["--config", str(other)]
+        argv = {"first": option + command, "after the command": command[:1] + option
+                + command[1:], "last": command + option}[where]
+        assert entry.main(argv) == 0, argv
+        out = capsys.readouterr().out
+        assert str(other) in out
+    assert entry.main(["account", "forget", "work", "--config", str(other)]) == 0
+    assert "No keyring entry for 'me@pop.example.com:995'" in capsys.readouterr().out

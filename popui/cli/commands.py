@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import getpass
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from popui import locations
 from popui.config import account_from_fields, load_settings, remove_account, save_account
 from popui.credentials import KEYRING_SERVICE, SecretError, SecretSource, run_secret_command
 from popui.mail.sanitize import clean_line
 from popui.pop3.account import DEFAULT_PORTS, SECURITY_CHOICES, Account, Credentials
+
+if TYPE_CHECKING:
+    from popui.pop3.transport import CertificateDetails
 
 LOGIN_ATTEMPTS = 3
 OAUTH_METHODS = ("xoauth2", "oauthbearer")
@@ -97,12 +102,63 @@ def _account_fields(args: argparse.Namespace) -> dict[str, Any]:
     return fields
 
 
+def _test_connection(account: Account) -> tuple[str | None, CertificateDetails | None]:
+    """Connect, read the greeting and capabilities, and leave: a wrong host, port, security or
+    certificate is reported before a password is asked for. Returns an error message (None when
+    all is well) and, for an untrusted certificate, its details."""
+    from popui.pop3.client import check_server
+    from popui.pop3.errors import Pop3Error, UntrustedCertificate
+
+    print(f"Connecting to {account.host}:{account.effective_port} ({account.security})…")
+    try:
+        check_server(account)
+    except UntrustedCertificate as exc:
+        return f"cannot connect: {clean_line(str(exc))}", exc.certificate
+    except (Pop3Error, OSError) as exc:
+        return f"cannot connect: {clean_line(str(exc))}", None
+    return None, None
+
+
+def _certificate_text(certificate: CertificateDetails) -> str:
+    first, second = certificate.fingerprint_lines()
+    return "\n".join([
+        f"The certificate of {certificate.host}:{certificate.port} is not trusted.",
+        f"  Problem  {clean_line(certificate.problem)}",
+        f"  Subject  {clean_line(certificate.subject)}",
+        f"  Issuer   {clean_line(certificate.issuer)}",
+        f"  Valid    {certificate.validity(datetime.now(UTC))}",
+        f"  SHA-256  {first}",
+        f"           {second}",
+        "Compare the fingerprint with the one the server's administrator gives you.",
+    ])
+
+
+def _connect_trusting(account: Account, fields: dict[str, Any]) -> tuple[Account | None, str]:
+    """Connect before asking for a password. An untrusted certificate is shown, and the user
+    refuses it, accepts it for this test only, or always (``tls_fingerprint`` is added to
+    ``fields``). Returns the account to log in with (None: stop) and why it stopped."""
+    problem, certificate = _test_connection(account)
+    if problem is None:
+        return account, ""
+    if certificate is None:
+        return None, problem
+    print(_certificate_text(certificate))
+    answer = _ask("Refuse it, accept it once (for this test), or always (saved as "
+                  "tls_fingerprint)? r/o/a", "r", ("r", "o", "a"))
+    if answer == "r":
+        return None, "certificate refused"
+    pinned = dataclasses.replace(account, tls_fingerprint=certificate.sha256)
+    if answer == "a":
+        fields["tls_fingerprint"] = certificate.sha256
+    problem, _ = _test_connection(pinned)
+    return (pinned, "") if problem is None else (None, problem)
+
+
 def _test_login(account: Account, credentials: Credentials) -> str | None:
     """Log in and out; print the capabilities. Returns an error message, or None on success."""
     from popui.pop3.client import Pop3Client
     from popui.pop3.errors import AuthFailed, Pop3Error
 
-    print(f"Connecting to {account.host}:{account.effective_port} ({account.security})…")
     try:
         client = Pop3Client(account)
     except (Pop3Error, OSError) as exc:
@@ -138,6 +194,12 @@ def account_add(args: argparse.Namespace, config_path: Path) -> int:
                 return 1
         fields = _account_fields(args)
         account, secrets = account_from_fields(name, fields)
+        trusted, refusal = _connect_trusting(account, fields)
+        if trusted is None:
+            _err(refusal)
+            print("Nothing was saved.")
+            return 1
+        account = trusted
         password = token = None
         typed = False
         for attempt in range(1, LOGIN_ATTEMPTS + 1):

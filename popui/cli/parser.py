@@ -119,7 +119,6 @@ def build_command_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     account = commands.add_parser("account", help="add, list or forget accounts")
-    _add_config_option(account, argparse.SUPPRESS)  # SUPPRESS: keep a --config given before
     actions = account.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = actions.add_parser(
         "add", help="add an account: asks what is missing, tests the login, saves it",
@@ -132,7 +131,7 @@ def build_command_parser() -> argparse.ArgumentParser:
     add.add_argument("--oauth2-token-command", metavar="CMD",
                      help="shell command printing an OAuth2 access token (xoauth2, oauthbearer)")
     add.add_argument("--default", action="store_true", help="make it the default account")
-    actions.add_parser("list", help="list the configured accounts")
+    listing = actions.add_parser("list", help="list the configured accounts")
     forget = actions.add_parser(
         "forget", help="delete an account's password from the keyring",
         description="Delete the account's password from the keyring. The account stays in "
@@ -146,6 +145,9 @@ def build_command_parser() -> argparse.ArgumentParser:
 
     locate = commands.add_parser("locate", help="print where popui keeps its files")
     locate.add_argument("what", choices=LOCATIONS)
+    # --config anywhere: on every (sub)command; SUPPRESS keeps a --config given before it.
+    for sub in (account, add, listing, forget, locate):
+        _add_config_option(sub, argparse.SUPPRESS)
     return parser
 
 

@@ -27,6 +27,8 @@ class Account:
     security: Security = "tls"
     auth: AuthMethod = "auto"
     ca_file: str | None = None
+    #: SHA-256 of the one certificate trusted for this server (replaces CA verification)
+    tls_fingerprint: str | None = None
     allow_plaintext_password: bool = False
     timeout: float = 30.0
     keepalive: float = 60.0

@@ -26,15 +26,29 @@ from popui.pop3.errors import (
     ConnectionLost,
     Pop3Error,
     ProtocolViolation,
+    ResponseTimeout,
     SecretRejected,
+    SecurityMismatch,
     SecurityPolicyError,
     ServerError,
     TopCutOff,
+    UntrustedCertificate,
     error_from_response,
 )
 from popui.pop3.models import Capabilities, Listed, MessageInfo, Negotiated
 from popui.pop3.protocol_log import ProtocolLog
-from popui.pop3.transport import Deadline, LineReader, make_ssl_context, wrap_tls
+from popui.pop3.transport import (
+    PROBE_TIMEOUT,
+    CertificateDetails,
+    Deadline,
+    LineReader,
+    fetch_certificate,
+    looks_like_tls,
+    make_ssl_context,
+    speaks_tls,
+    tls_port_message,
+    wrap_tls,
+)
 
 CRLF = b"\r\n"
 _TIMESTAMP = re.compile(rb"<[^<>@\s]*@[^<>\s]*>")
@@ -42,6 +56,8 @@ _TIMESTAMP = re.compile(rb"<[^<>@\s]*@[^<>\s]*>")
 DEFAULT_WINDOW = 1000
 #: RETRs kept in flight by ``retrieve_stream``: enough to hide the round trip between messages
 RETR_WINDOW = 16
+#: a plain POP3 server greets at once; silence this long on a plain connection is worth a probe
+GREETING_GRACE = 2.0
 SASL_METHODS = ("scram-sha-256", "cram-md5", "plain", "login", "xoauth2", "oauthbearer")
 Progress = Callable[[int], None]
 #: Once TOP is known to send whole messages, the rest of a reply after the header is read and
@@ -95,13 +111,13 @@ class Pop3Client(poplib.POP3):
                 f"Cannot connect to {self.host}:{self.port}: {exc.strerror or exc}"
             ) from None
         if account.security == "tls":
-            sock = wrap_tls(sock, self._tls_context(), self.host)
+            sock = self._wrap_tls(sock, implicit=True)
             self._tls_established = True
         self.sock = sock
         self.file = LineReader(sock, self.timeout)  # poplib.close() closes self.file
         try:
             self.log.note(f"connected to {self.host}:{self.port} ({self.tls_version or 'plain'})")
-            self.welcome = self._getresp()
+            self.welcome = self._read_greeting()
             self.capabilities = self.fetch_capabilities()
             if account.security == "starttls":
                 if not self.capabilities.stls:
@@ -118,6 +134,39 @@ class Pop3Client(poplib.POP3):
             raise
 
     # -- transport -------------------------------------------------------------------------
+
+    def _wrap_tls(self, sock: socket.socket, *, implicit: bool) -> ssl.SSLSocket:
+        """The handshake; an untrusted certificate is refused with its details, fetched on a
+        connection of its own (a failed verification does not reveal the certificate)."""
+        try:
+            return wrap_tls(sock, self._tls_context(), self.host, implicit=implicit,
+                            pin=self.account.tls_fingerprint)
+        except UntrustedCertificate as exc:
+            try:
+                der = fetch_certificate(self.host, self.port, starttls=not implicit,
+                                        timeout=min(self.timeout, PROBE_TIMEOUT))
+                exc.certificate = CertificateDetails.from_der(der, self.host, self.port,
+                                                              exc.problem)
+            except (OSError, ValueError, Pop3Error):
+                pass  # the refusal stands, without the details
+            raise exc from None
+
+    def _read_greeting(self) -> bytes:
+        """The greeting; on a plain connection, a port that speaks TLS is recognised by the TLS
+        record it sends, or (silent, waiting for our handshake) by a quick TLS probe."""
+        if self._tls_established:
+            return self._getresp()
+        try:
+            return self._getresp(Deadline(min(GREETING_GRACE, self.timeout), self._awaiting))
+        except ResponseTimeout:
+            if self.file.head or not speaks_tls(self.host, self.port,
+                                                min(self.timeout, PROBE_TIMEOUT)):
+                return self._getresp()  # just slow: wait the account's timeout
+            raise SecurityMismatch(tls_port_message(self.host, self.port)) from None
+        except ConnectionLost:  # ProtocolViolation too
+            if looks_like_tls(self.file.head):
+                raise SecurityMismatch(tls_port_message(self.host, self.port)) from None
+            raise
 
     def _tls_context(self) -> ssl.SSLContext:
         if self._context is None:
@@ -139,7 +188,7 @@ class Pop3Client(poplib.POP3):
                 "and this account requires it: refusing to log in without encryption."
             ) from None
         self.file.discard_buffer()  # nothing read before the handshake may be trusted
-        self.sock = wrap_tls(self.sock, self._tls_context(), self.host)
+        self.sock = self._wrap_tls(self.sock, implicit=False)
         self.file = LineReader(self.sock, self.timeout)
         self._tls_established = True
         self.log.note(f"TLS established ({self.tls_version})")
@@ -631,6 +680,18 @@ def _describe(command: str) -> str:
         kind = "header" if lines == ["0"] else "preview"
         return f"the {kind} of message {number} ({shown})"
     return f"its reply to {shown}"
+
+
+def check_server(account: Account, *, log: ProtocolLog | None = None,
+                 ssl_context: ssl.SSLContext | None = None) -> Capabilities:
+    """Connect, read the greeting and capabilities (through STLS when configured) and leave,
+    without logging in: a wrong host, port, security or an untrusted certificate is found
+    before anyone is asked for a password. Raises the ``Pop3Error`` that stopped it."""
+    client = Pop3Client(account, log=log, ssl_context=ssl_context)
+    capabilities = client.capabilities
+    with contextlib.suppress(Pop3Error, OSError):
+        client.quit()
+    return capabilities
 
 
 def body_lines(body: bytes) -> list[bytes]:

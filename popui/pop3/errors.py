@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import poplib
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from popui.pop3.transport import CertificateDetails
 
 _CODE = re.compile(rb"^-ERR\s+\[([A-Za-z0-9/-]+)\]\s*(.*)$", re.DOTALL)
 
@@ -46,6 +50,32 @@ class TopCutOff(ConnectionLost):
 
 class TlsError(Pop3Error):
     """The TLS handshake or certificate check failed."""
+
+
+class UntrustedCertificate(TlsError):
+    """The certificate could not be verified. ``certificate`` (when it could be fetched) is what
+    a person needs to decide: trust it once, or pin it with ``tls_fingerprint``."""
+
+    def __init__(self, message: str, problem: str,
+                 certificate: CertificateDetails | None = None) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.certificate = certificate
+
+
+class CertificateChanged(TlsError):
+    """The account pins a certificate (``tls_fingerprint``) and the server presented another:
+    refused, whatever else would trust it."""
+
+    def __init__(self, message: str, certificate: CertificateDetails, pinned: str) -> None:
+        super().__init__(message)
+        self.certificate = certificate
+        self.pinned = pinned
+
+
+class SecurityMismatch(Pop3Error):
+    """The port speaks another protocol than the account's security setting (TLS to a plain
+    POP3 port, or plain POP3 to a TLS port); retrying will not help, the setting must change."""
 
 
 class SecurityPolicyError(Pop3Error):

@@ -3,10 +3,15 @@
 poplib's reader rejects lines over 2048 bytes and cannot tell a slow drip from a live server;
 this reader accepts lines of any length up to a memory cap and watches each response with a
 ``Deadline``: a rate over a sliding window, never a size the server claims.
+
+A certificate that cannot be verified is refused with its details (``UntrustedCertificate``);
+an account that pins one (``tls_fingerprint``) trusts exactly that certificate and refuses any
+other (``CertificateChanged``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import os
 import re
@@ -15,14 +20,33 @@ import ssl
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 
 from popui.pop3.account import Account
-from popui.pop3.errors import ConnectionLost, MessageTooLarge, ResponseTimeout, TlsError
+from popui.pop3.errors import (
+    CertificateChanged,
+    ConnectionLost,
+    MessageTooLarge,
+    ResponseTimeout,
+    SecurityMismatch,
+    TlsError,
+    UntrustedCertificate,
+)
 
 _CHUNK = 256 * 1024
 #: after a line end: an empty line (group 1) or the terminating "." line (group 2)
 _HEAD_END = re.compile(rb"\n(?:(\r?\n)|(\.\r?\n))")
 _TERMINATOR = re.compile(rb"\n\.\r?\n")
+#: OpenSSL's reasons for "the peer did not answer in TLS" (the versions differ in wording)
+_NOT_TLS_REASONS = frozenset({
+    "WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG",
+    "UNKNOWN_PROTOCOL", "HTTP_REQUEST", "RECORD_TOO_LARGE",
+})
+#: the first bytes of a TLS record: handshake (0x16) or alert (0x15), version 3.x
+_TLS_RECORD_STARTS = (b"\x16\x03", b"\x15\x03")
+#: how long a probe of the other protocol may take
+PROBE_TIMEOUT = 5.0
 
 #: below this many bytes per second over the sliding window, a response is dead
 MIN_RATE = 1024
@@ -99,8 +123,84 @@ def _amount(count: int) -> str:
     return f"{count / (1024 * 1024):.1f} MB"
 
 
+def normalize_fingerprint(text: str) -> str:
+    """A SHA-256 fingerprint as 64 upper-case hex digits; colons and spaces are allowed in
+    ``text``. ``ValueError`` when it is not one."""
+    digits = re.sub(r"[\s:]", "", text).upper()
+    if not re.fullmatch(r"[0-9A-F]{64}", digits):
+        raise ValueError("must be a SHA-256 fingerprint: 64 hex digits, colons allowed "
+                         '(e.g. "AB:CD:…")')
+    return digits
+
+
+def format_fingerprint(digits: str) -> str:
+    """``AB:CD:…``, as mutt, mpop and openssl show it."""
+    return ":".join(digits[i : i + 2] for i in range(0, len(digits), 2))
+
+
+def split_fingerprint(fingerprint: str) -> tuple[str, str]:
+    pairs = fingerprint.split(":")
+    return ":".join(pairs[:16]), ":".join(pairs[16:])
+
+
+def certificate_fingerprint(der: bytes) -> str:
+    return format_fingerprint(hashlib.sha256(der).hexdigest().upper())
+
+
+@dataclass(frozen=True)
+class CertificateDetails:
+    """What a person needs to decide whether to trust a server's certificate."""
+
+    host: str
+    port: int
+    subject: str
+    issuer: str
+    not_before: datetime
+    not_after: datetime
+    sha256: str
+    """``AB:CD:…`` (upper-case hex pairs)."""
+    problem: str
+    """Why it is not trusted ("" when it only failed a pin)."""
+
+    def validity(self, now: datetime) -> str:
+        """``2026-01-01 00:00 – 2027-01-01 00:00 UTC`` and, if so, that it is not valid now."""
+        span = f"{self.not_before:%Y-%m-%d %H:%M} – {self.not_after:%Y-%m-%d %H:%M} UTC"
+        if now > self.not_after:
+            return f"{span}  (EXPIRED)"
+        if now < self.not_before:
+            return f"{span}  (NOT YET VALID)"
+        return span
+
+    def fingerprint_lines(self) -> tuple[str, str]:
+        """The 32 pairs of the fingerprint as two lines of 16, easy to compare by eye."""
+        return split_fingerprint(self.sha256)
+
+    @classmethod
+    def from_der(cls, der: bytes, host: str, port: int, problem: str = "") -> CertificateDetails:
+        from cryptography import x509
+
+        cert = x509.load_der_x509_certificate(der)
+        return cls(
+            host=host, port=port,
+            subject=cert.subject.rfc4514_string(), issuer=cert.issuer.rfc4514_string(),
+            not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
+            sha256=certificate_fingerprint(der), problem=problem,
+        )
+
+
+def _pinning_context() -> ssl.SSLContext:
+    """For a pinned certificate: the pin is the trust, checked after the handshake."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 def make_ssl_context(account: Account) -> ssl.SSLContext:
-    """A verifying client context: the system store, plus the account's CA file if any."""
+    """A verifying client context: the system store, plus the account's CA file if any.
+    With ``tls_fingerprint`` the pin replaces CA verification (``wrap_tls`` checks it)."""
+    if account.tls_fingerprint:
+        return _pinning_context()
     context = ssl.create_default_context()
     if not account.ca_file:
         return context
@@ -114,26 +214,7 @@ def make_ssl_context(account: Account) -> ssl.SSLContext:
 def describe_tls_error(exc: BaseException, host: str) -> str:
     """A sentence for a failed handshake, naming the usual causes."""
     if isinstance(exc, ssl.SSLCertVerificationError):
-        reason = (exc.verify_message or str(exc)).rstrip(".")
-        trust = ("If you trust this server, set ca_file to its CA certificate in the account's "
-                 "configuration.")
-        if any(w in reason.lower() for w in ("hostname", "mismatch", "doesn't match")):
-            if _is_ip_address(host):
-                # OpenSSL matches an IP address only against IP subjectAltNames, never the CN
-                why = f"the certificate is not valid for the IP address {host!r}"
-                trust = ("To be valid for an IP address a certificate must list it as an IP "
-                         "subjectAltName (a common name of that address is not enough): ask the "
-                         "server's administrator, or use a host name the certificate names.")
-            else:
-                why = f"the certificate is not valid for the name {host!r}"
-                trust = "Use a host name the certificate names, or ask the server's administrator."
-        elif "expired" in reason.lower():
-            why = "the server's certificate has expired"
-            trust = "The server's administrator must renew it."
-        elif "self" in reason.lower() or "unable to get local issuer" in reason.lower():
-            why = "the certificate is not signed by a trusted authority (self-signed?)"
-        else:
-            why = reason
+        why, trust = _verify_problem(exc, host)
         return f"Refusing the connection to {host}: {why}. {trust}"
     return f"The TLS handshake with {host} failed: {exc}"
 
@@ -146,16 +227,161 @@ def _is_ip_address(host: str) -> bool:
     return True
 
 
-def wrap_tls(sock: socket.socket, context: ssl.SSLContext, host: str) -> ssl.SSLSocket:
+def _verify_problem(exc: ssl.SSLCertVerificationError, host: str) -> tuple[str, str]:
+    """Why verification failed, and what would help."""
+    reason = (exc.verify_message or str(exc)).rstrip(".")
+    trust = ("If you trust this server, set ca_file to its CA certificate in the account's "
+             "configuration, or check its fingerprint and accept it (tls_fingerprint).")
+    if any(w in reason.lower() for w in ("hostname", "mismatch", "doesn't match")):
+        if _is_ip_address(host):
+            # OpenSSL matches an IP address only against IP subjectAltNames, never the CN
+            why = f"the certificate is not valid for the IP address {host!r}"
+            trust = ("To be valid for an IP address a certificate must list it as an IP "
+                     "subjectAltName (a common name of that address is not enough): ask the "
+                     "server's administrator, or use a host name the certificate names.")
+        else:
+            why = f"the certificate is not valid for the name {host!r}"
+            trust = "Use a host name the certificate names, or ask the server's administrator."
+    elif "expired" in reason.lower():
+        why = "the server's certificate has expired"
+        trust = "The server's administrator must renew it."
+    elif "self" in reason.lower() or "unable to get local issuer" in reason.lower():
+        why = "the certificate is not signed by a trusted authority (self-signed?)"
+    else:
+        why = reason
+    return why, trust
+
+
+def plain_port_message(host: str, port: int) -> str:
+    return (f"Port {port} of {host} speaks plain POP3, not TLS: use --security starttls "
+            '(security = "starttls" in the configuration), or port 995 for tls.')
+
+
+def tls_port_message(host: str, port: int) -> str:
+    return (f"Port {port} of {host} speaks TLS (POP3S), not plain POP3: use --security tls "
+            '(security = "tls" in the configuration).')
+
+
+def looks_like_tls(data: bytes) -> bool:
+    """Whether ``data`` starts like a TLS record (what a TLS port answers plain text with)."""
+    return data.startswith(_TLS_RECORD_STARTS)
+
+
+def greets_in_plain(host: str, port: int, timeout: float = PROBE_TIMEOUT) -> bool:
+    """Whether a new connection to ``host:port`` gets a plain POP3 greeting (``+OK``)."""
     try:
-        return context.wrap_socket(sock, server_hostname=host)
+        with socket.create_connection((host, port), timeout) as sock:
+            sock.settimeout(timeout)
+            head = b""
+            while len(head) < 3:
+                data = sock.recv(3 - len(head))
+                if not data:
+                    break
+                head += data
+            return head == b"+OK"
+    except OSError:
+        return False
+
+
+def speaks_tls(host: str, port: int, timeout: float = PROBE_TIMEOUT) -> bool:
+    """Whether ``host:port`` answers a TLS handshake in TLS: a probe on a new connection that
+    sends nothing but the handshake (no verification: nothing is trusted or sent over it)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        with socket.create_connection((host, port), timeout) as sock:
+            sock.settimeout(timeout)
+            with context.wrap_socket(sock, server_hostname=host):
+                return True
+    except ssl.SSLError as exc:
+        return "ALERT" in (exc.reason or "")  # it refused us, in TLS
+    except OSError:
+        return False
+
+
+def wrap_tls(
+    sock: socket.socket, context: ssl.SSLContext, host: str, *, implicit: bool = False,
+    pin: str | None = None,
+) -> ssl.SSLSocket:
+    """The TLS handshake on ``sock``. ``implicit``: the port is meant to speak TLS from the first
+    byte (POP3S), so a plain answer means the account names the wrong port or security.
+    ``pin``: the SHA-256 fingerprint of the one certificate trusted (CA verification is off, the
+    pin is checked here); any other certificate is refused with ``CertificateChanged``."""
+    port = _peer_port(sock)
+    if pin:
+        context = _pinning_context()
+    try:
+        tls = context.wrap_socket(sock, server_hostname=host)
+    except ssl.SSLCertVerificationError as exc:
+        sock.close()
+        why, _ = _verify_problem(exc, host)
+        raise UntrustedCertificate(describe_tls_error(exc, host), why) from None
     except (ssl.SSLError, ssl.CertificateError) as exc:
         sock.close()
+        reason = getattr(exc, "reason", None) or ""
+        if implicit and port is not None and reason in _NOT_TLS_REASONS:
+            if greets_in_plain(host, port):
+                raise SecurityMismatch(plain_port_message(host, port)) from None
+            raise SecurityMismatch(
+                f"Port {port} of {host} does not answer in TLS: check the port, or use "
+                "--security starttls for a plain POP3 port."
+            ) from None
         raise TlsError(describe_tls_error(exc, host)) from None
     except OSError as exc:
         sock.close()
         raise ConnectionLost(f"The connection to {host} failed during the TLS handshake: "
                              f"{exc}") from None
+    if pin:
+        _check_pin(tls, host, port or 0, pin)
+    return tls
+
+
+def _check_pin(tls: ssl.SSLSocket, host: str, port: int, pin: str) -> None:
+    der = tls.getpeercert(binary_form=True) or b""
+    try:
+        pinned = normalize_fingerprint(pin)
+    except ValueError:
+        pinned = pin
+    if der and hashlib.sha256(der).hexdigest().upper() == pinned:
+        return
+    tls.close()
+    if not der:
+        raise TlsError(f"{host} presented no certificate; refusing the connection.")
+    details = CertificateDetails.from_der(der, host, port)
+    raise CertificateChanged(
+        f"The certificate of {host} CHANGED since you accepted it: pinned SHA-256 "
+        f"{format_fingerprint(pinned)}, now {details.sha256}. This can be an attack on the "
+        "connection, so popui refuses it. If the server's administrator confirms a new "
+        "certificate, remove tls_fingerprint from the account's configuration and connect "
+        "again to review it.",
+        details, format_fingerprint(pinned),
+    )
+
+
+def fetch_certificate(host: str, port: int, *, starttls: bool, timeout: float) -> bytes:
+    """The server's certificate (DER), from a connection that only shakes hands and leaves:
+    a failed verification does not reveal the certificate, and a person must see it to decide.
+    Nothing but ``STLS`` (for ``starttls``) is sent, and nothing received is trusted."""
+    with socket.create_connection((host, port), timeout) as sock:
+        if starttls:
+            reader = LineReader(sock, timeout)
+            if not reader.readline(Deadline(timeout, "its greeting"), 4096).startswith(b"+OK"):
+                raise ConnectionLost(f"{host} sent no POP3 greeting.")
+            sock.sendall(b"STLS\r\n")
+            if not reader.readline(Deadline(timeout, "the answer to STLS"),
+                                   4096).startswith(b"+OK"):
+                raise ConnectionLost(f"{host} refused STLS.")
+        sock.settimeout(timeout)
+        with _pinning_context().wrap_socket(sock, server_hostname=host) as tls:
+            return tls.getpeercert(binary_form=True) or b""
+
+
+def _peer_port(sock: socket.socket) -> int | None:
+    try:
+        return int(sock.getpeername()[1])
+    except (OSError, IndexError, TypeError, ValueError):
+        return None
 
 
 class LineReader:
@@ -166,6 +392,8 @@ class LineReader:
         self.timeout = timeout
         self._buf = bytearray()
         self._pos = 0
+        self.head = b""
+        """The first bytes received on this reader (to recognise a TLS record in a greeting)."""
 
     def readline(self, deadline: Deadline | None, limit: int) -> bytes:
         """One line including its line end. Raises on timeout, close, or a line over ``limit``."""
@@ -321,6 +549,8 @@ class LineReader:
             raise ConnectionLost("The server closed the connection.")
         if deadline is not None:
             deadline.record(len(data))
+        if len(self.head) < 8:
+            self.head += data[: 8 - len(self.head)]
         if self._pos:
             del self._buf[: self._pos]
             self._pos = 0

@@ -26,7 +26,11 @@ class AccountPicker(ModalScreen[str | None]):
     DEFAULT_CSS = dialog_css("AccountPicker", """
     AccountPicker OptionList { height: auto; max-height: 20; }
     """)
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("j", "move('down')", "Next", show=False),
+        Binding("k", "move('up')", "Previous", show=False),
+    ]
 
     def __init__(self, names: Sequence[str], details: Mapping[str, str] | None = None) -> None:
         super().__init__()
@@ -53,6 +57,14 @@ class AccountPicker(ModalScreen[str | None]):
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(self.names[int(event.option.id or 0)])
+
+    def action_move(self, direction: str) -> None:
+        """``j``/``k`` as in the list (and mutt)."""
+        options = self.query_one(OptionList)
+        if direction == "down":
+            options.action_cursor_down()
+        else:
+            options.action_cursor_up()
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -40,10 +40,16 @@ class PasswordPrompt(ModalScreen[tuple[str, bool] | None]):
             if self.message:
                 yield Static(safe_block(self.message), classes="message", id="message")
             yield Input(password=True, placeholder="password", id="password")
-            yield Checkbox(
+            remember = Checkbox(
                 "Remember in keyring", value=False, id="remember",
                 disabled=self.keyring_problem is not None,
             )
+            if self.keyring_problem:
+                # An unticked box still draws an X (only its colour says "off"): with no
+                # keyring, draw none, so it cannot look ticked in any theme or colour depth.
+                remember.BUTTON_INNER = " "
+                remember.label = "Remember in keyring (unavailable)"
+            yield remember
             if self.keyring_problem:
                 yield Static(safe_block(self.keyring_problem), classes="hint", id="keyring")
             with Horizontal():

@@ -17,6 +17,8 @@ from textual.widgets import Footer, Log, Static
 from popui.pop3.protocol_log import LogLine, ProtocolLog
 from popui.widgets.safe_text import clean_line
 
+EMPTY_AT_LEVEL_0 = ("Nothing is logged at level 0: press 1 or 2 (1: commands and status lines, "
+                    "2: everything, including bodies). Passwords are never shown.")
 LEVEL_NAMES = {0: "off", 1: "commands and status lines", 2: "everything, including bodies"}
 
 
@@ -32,6 +34,7 @@ class ProtocolLogScreen(Screen[None]):
     ProtocolLogScreen {
         & #log-level { height: 1; padding: 0 1; background: $panel; color: $text; }
         & Log { height: 1fr; }
+        & #log-empty { height: auto; padding: 1 2; color: $text-muted; }
     }
     """
     BINDINGS = [
@@ -58,6 +61,7 @@ class ProtocolLogScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(self._level_text(), id="log-level", markup=False)
+        yield Static(EMPTY_AT_LEVEL_0, id="log-empty", markup=False)
         yield Log(auto_scroll=True)
         yield Footer()
 
@@ -65,6 +69,13 @@ class ProtocolLogScreen(Screen[None]):
         # Subscribe before reading the backlog: a line that races in may show twice, never zero.
         self.protocol_log.subscribe(self._on_log_line)
         self.query_one(Log).write_lines(format_line(line) for line in self.protocol_log.lines())
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        """At level 0 with nothing logged, an empty screen would look broken: say why."""
+        self.query_one("#log-empty").display = (
+            self.level == 0 and self.query_one(Log).line_count == 0
+        )
 
     def on_unmount(self) -> None:
         self._detached = True
@@ -88,12 +99,14 @@ class ProtocolLogScreen(Screen[None]):
             self._flush_posted = False
         if lines:
             self.query_one(Log).write_lines([format_line(line) for line in lines])
+            self._show_hint()
 
     def _level_text(self) -> str:
         return f"Protocol log level {self.level}: {LEVEL_NAMES.get(self.level, '?')}  (0/1/2)"
 
     def watch_level(self) -> None:
         self.query_one("#log-level", Static).update(self._level_text())
+        self._show_hint()
 
     def action_level(self, level: int) -> None:
         self._set_level(level)

@@ -68,6 +68,9 @@ class Columns:
 class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
     """One line per message: mark, opened marker, number, date, sender, subject, size."""
 
+    ALLOW_SELECT = False
+    """A double-click opens the message; it does not select the list's text."""
+
     COMPONENT_CLASSES = {
         "message-list--cursor",
         "message-list--marked",

@@ -1,4 +1,8 @@
-"""The status bar: account, connection state, mailbox size, marks, loading progress, sort."""
+"""The status bar: account, connection state, mailbox size, marks, loading progress, sort.
+
+While popui waits (connecting, logging in, loading headers, a note ending in "…") a spinner
+turns and the time spent is shown, so a slow server never looks like a frozen app.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,8 @@ class Status:
     account: str = ""
     """``user@server``: from the user's own config, still cleaned before showing."""
     state: str = "offline"
-    """offline | connecting | connected | reconnecting | waiting (login refused for now) | error"""
+    """offline | connecting | logging_in | connected | reconnecting | waiting (login refused
+    for now) | error"""
     attempt: int = 1
     """Reconnection attempt, while reconnecting."""
     retry_at: float | None = None
@@ -40,6 +45,11 @@ class Status:
     note: str = ""
 
 
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+#: states that wait for the server, timed from when they began
+WAITING_STATES = frozenset({"connecting", "logging_in", "reconnecting"})
+
+
 class StatusBar(Widget):
     DEFAULT_CSS = """
     StatusBar {
@@ -56,17 +66,40 @@ class StatusBar(Widget):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.clock = clock
         self._ticker: Timer | None = None
+        self._state_since = clock()
 
     def update_status(self, **changes: object) -> None:
-        self.status = replace(self.status, **changes)  # type: ignore[arg-type]
+        old = self.status
+        self.status = replace(old, **changes)  # type: ignore[arg-type]
+        if self.status.state != old.state or self.status.attempt != old.attempt:
+            self._state_since = self.clock()
+
+    @property
+    def busy(self) -> bool:
+        """Waiting for the server or loading: the spinner turns."""
+        s = self.status
+        return ((s.state in WAITING_STATES and s.retry_at is None)
+                or bool(s.total and s.loaded < s.total) or s.note.endswith("…"))
 
     def watch_status(self, status: Status) -> None:
-        """A countdown repaints every second while it runs."""
-        if status.retry_at is not None and self._ticker is None:
-            self._ticker = self.set_interval(1.0, self.refresh)
-        elif status.retry_at is None and self._ticker is not None:
+        """A spinner or a countdown repaints (10 times a second) while it runs; idle, nothing
+        does."""
+        moving = self.busy or status.retry_at is not None
+        if moving and self._ticker is None:
+            self._ticker = self.set_interval(0.1, self.refresh)
+        elif not moving and self._ticker is not None:
             self._ticker.stop()
             self._ticker = None
+
+    def spinner(self) -> str:
+        return SPINNER[int(self.clock() * 10) % len(SPINNER)]
+
+    def elapsed(self) -> str:
+        """`` 12 s`` in the current waiting state (after the first second), or nothing."""
+        if self.status.state not in WAITING_STATES or self.status.retry_at is not None:
+            return ""
+        seconds = int(self.clock() - self._state_since)
+        return f" {seconds} s" if seconds >= 1 else ""
 
     def countdown(self) -> str:
         """`` in 27 s`` until the next attempt, or nothing."""
@@ -83,9 +116,12 @@ class StatusBar(Widget):
                 return f"connected 🔒 {s.tls}", "$text-success"
             return "connected, plaintext", "$text-warning"
         if s.state == "connecting":
-            return "connecting…", "$text-muted"
+            return f"connecting…{self.elapsed()}", "$text-muted"
+        if s.state == "logging_in":
+            return f"logging in…{self.elapsed()}", "$text-muted"
         if s.state == "reconnecting":
-            return f"reconnecting (attempt {s.attempt})…{self.countdown()}", "$text-warning"
+            return (f"reconnecting (attempt {s.attempt})…{self.countdown()}{self.elapsed()}",
+                    "$text-warning")
         if s.state == "waiting":
             return f"login refused, retry{self.countdown()} (r: now)", "$text-warning"
         if s.state == "error":
@@ -94,7 +130,10 @@ class StatusBar(Widget):
 
     def render(self) -> Content:
         s = self.status
-        parts: list[Content | str | tuple[str, str]] = [(clean_line(s.account), "bold")]
+        parts: list[Content | str | tuple[str, str]] = []
+        if self.busy:
+            parts += [(self.spinner(), "$accent"), " "]
+        parts.append((clean_line(s.account), "bold"))
         parts += ["  ", self.connection()]
         if s.message_count is not None:
             parts += ["  ", f"{s.message_count} messages"]
