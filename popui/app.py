@@ -27,6 +27,7 @@ from popui.config import Settings
 from popui.crash import write_crash_report
 from popui.mail.sanitize import clean_block, clean_line
 from popui.messages import WorkerFailed
+from popui.pop3 import events as ev
 from popui.pop3.account import Account
 from popui.pop3.protocol_log import ProtocolLog
 from popui.rows import SORT_KEYS
@@ -111,6 +112,7 @@ class PopuiApp(App[None]):
             clock=self.clock,
             date_format=self.settings.ui.date_format,
             remember_choice=self.remember_ui_choice,
+            trust=self.trust_certificate,
             named_filters=self.settings.ui.filters,
             browser=self.settings.ui.browser,
             opener=self.settings.ui.opener,
@@ -157,6 +159,19 @@ class PopuiApp(App[None]):
         if self._theme_ready and self.config_path is not None and theme.name != self._saved_theme:
             self._saved_theme = theme.name
             self._save_theme(theme.name)
+
+    async def trust_certificate(self, event: ev.CertificateRefused,
+                                account: Account) -> Account | None:
+        """The certificate dialog: the account to connect with (the certificate pinned for
+        this session, or saved as ``tls_fingerprint``), or None when the user refuses."""
+        from popui.screens.certificate import decide_certificate
+
+        configured = self.config_path is not None and account.name in self.settings.accounts
+        trusted = await decide_certificate(self, account, event.certificate, self.config_path,
+                                           pinned=event.pinned, configured=configured)
+        if trusted is not None:
+            self.account = trusted
+        return trusted
 
     def remember_ui_choice(self, key: str, value: str) -> None:
         """A ``[ui]`` setting the user changed in the app (the preview's place): saved."""
@@ -231,7 +246,6 @@ class PopuiApp(App[None]):
     def _save_after_login(self, mailbox: Mailbox, path: Path, name: str,
                           fields: dict[str, Any]) -> None:
         from popui.config import ConfigError, save_account
-        from popui.pop3 import events as ev
 
         def listen(event: ev.Event) -> None:
             if isinstance(event, ev.Connected):

@@ -60,6 +60,10 @@ class Disconnected(Update[ev.Disconnected]):
     pass
 
 
+class CertificateRefused(Update[ev.CertificateRefused]):
+    pass
+
+
 class Fatal(Update[ev.Fatal]):
     pass
 
@@ -138,6 +142,7 @@ _MESSAGES: dict[type[ev.Event], type[Update[Any]]] = {
     ev.LoginFailed: LoginFailed,
     ev.ConnectionLost: ConnectionLost,
     ev.Disconnected: Disconnected,
+    ev.CertificateRefused: CertificateRefused,
     ev.Fatal: Fatal,
     ev.Listing: Listing,
     up.HeadersParsed: HeadersParsed,

@@ -18,6 +18,7 @@ from popui.config import Settings, load_settings
 from popui.credentials import KEYRING_SERVICE
 from popui.screens.account_form import AccountForm
 from popui.screens.account_picker import AccountPicker
+from popui.screens.certificate import CertificateDialog
 from popui.screens.confirm import ErrorDialog
 from popui.screens.password_prompt import PasswordPrompt
 
@@ -102,12 +103,12 @@ async def test_the_form_saves_nothing_when_the_login_fails(mailbox, tmp_path: Pa
             await type_text(pilot, value)
         form.query_one("#security", Select).value = "tls"  # the test CA is not trusted here
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, PasswordPrompt), what="prompt")
-        await type_text(pilot, mailbox.password)
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ErrorDialog), what="refused")
+        # the server is checked before the password is asked: its certificate first
+        await wait_until(pilot, lambda: isinstance(app.screen, CertificateDialog)
+                         and "SHA-256" in screen_text(app), what="certificate dialog")
+        await pilot.press("r")  # refuse
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorDialog)
+                         and bool(app.screen.query("#ok")), what="refused")
         assert "certificate" in app.screen.message.lower()
-        await wait_until(pilot, lambda: any("not saved" in n.message
-                                            for n in app._notifications), what="the notice")
         await app.action_quit_now()
     assert not config.exists() or "home" not in config.read_text()

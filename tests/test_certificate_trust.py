@@ -286,3 +286,45 @@ async def test_decide_certificate_pins_for_the_session_or_saves_it(
     saved = load_settings(config).accounts["t"].tls_fingerprint
     assert saved == (fingerprint if key == "a" else None)
     assert (trusted.tls_fingerprint if trusted else None) == (None if key == "r" else fingerprint)
+
+
+class _Prompted:
+    """No stored password: the app must ask (so it checks the server first)."""
+
+    def get_password(self) -> str | None:
+        return None
+
+    def get_oauth_token(self) -> str | None:
+        return None
+
+    def keyring_status(self) -> str | None:
+        return "no keyring here"
+
+    def remember(self, password: str) -> str | None:
+        return None
+
+
+@run_async
+async def test_the_app_shows_an_untrusted_certificate_before_the_password_then_connects(
+    certs: BadCerts,
+) -> None:
+    from popui.app import PopuiApp
+    from popui.screens.certificate import CertificateDialog
+    from popui.screens.password_prompt import PasswordPrompt
+
+    with server_with(certs, "self-signed", implicit=True) as server:
+        app = PopuiApp(account=account_for(server, True), secrets=_Prompted(),
+                       state_folder=False)
+        async with app.run_test(size=(150, 40)) as pilot:
+            # the server is checked before anyone types a password
+            await wait_until(pilot, lambda: isinstance(app.screen, CertificateDialog)
+                             and "SHA-256" in screen_text(app), what="certificate dialog")
+            await pilot.press("o")  # accept once
+            await wait_until(pilot, lambda: isinstance(app.screen, PasswordPrompt)
+                             and app.screen.query("#password"), what="then the prompt")
+            await pilot.press(*SECRET, "enter")
+            await wait_until(pilot, lambda: app.main.mailbox.connection.is_connected
+                             and app.main.mailbox.rows, what="connected")
+            assert app.main.mailbox.account.tls_fingerprint == fingerprint_of(
+                certs.pair("self-signed")[0])
+            await pilot.press("q")

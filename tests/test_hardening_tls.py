@@ -111,7 +111,7 @@ def test_bad_certificate_is_refused_with_a_sentence(
         session = Pop3Session(account, rec, log=log, backoff=())
         session.start(Credentials(password=SECRET))
         try:
-            fatal = rec.wait(ev.Fatal)
+            fatal = rec.wait(ev.CertificateRefused)  # the user decides, not a Fatal
         finally:
             session.stop()
         server.wait_sessions(1)
@@ -269,7 +269,7 @@ def test_session_login_failures_leak_no_password(mailbox, certs: BadCerts,
                               backoff=())
         session.start(Credentials(password=SECRET))
         try:
-            rec.wait(ev.Fatal)
+            rec.wait(ev.CertificateRefused)
         finally:
             session.stop()
     assert_secret_absent(SECRET, *map(repr, rec.events), *log_texts(log, log_file))

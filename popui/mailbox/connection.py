@@ -45,7 +45,7 @@ class ConnectionState:
             return replace(self, state="offline", retry_at=None)
         if isinstance(event, ev.LoginFailed) and event.retry_after:
             return replace(self, state="waiting", retry_at=clock + event.retry_after)
-        if isinstance(event, ev.Fatal | ev.LoginFailed):
+        if isinstance(event, ev.Fatal | ev.LoginFailed | ev.CertificateRefused):
             return replace(self, state="error", retry_at=None)
         if isinstance(event, ev.CommitDone | ev.CommitFailed):
             return replace(self, note="")

@@ -132,6 +132,14 @@ class Mailbox:
         else:
             self.session.submit(Connect(credentials))
 
+    def use_account(self, account: Account) -> None:
+        """Connect with ``account`` from now on (e.g. a certificate the user trusted): ends the
+        session (``QUIT``, no ``DELE``); the next `connect` starts a new one. Blocks."""
+        session, self.session = self.session, None
+        if session is not None:
+            session.stop()
+        self.account = account
+
     def submit(self, request: Request) -> None:
         if self.session is not None:
             self.session.submit(request)

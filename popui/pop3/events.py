@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from popui.pop3.models import Capabilities, MessageInfo, Negotiated
+from popui.pop3.transport import CertificateDetails
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,16 @@ class Fatal(Event):
     login, gave up reconnecting). The session thread stays up: ``Connect`` tries again."""
 
     message: str
+
+
+@dataclass(frozen=True)
+class CertificateRefused(Event):
+    """The server's certificate could not be verified (``pinned`` is None) or is not the one
+    the account pins. Not retried: the user decides (`popui.screens.certificate`)."""
+
+    message: str
+    certificate: CertificateDetails | None
+    pinned: str | None = None
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from popui.pop3.account import Account, Credentials
 from popui.pop3.client import DEFAULT_WINDOW, TOP_IGNORES_LINES_NOTICE, Pop3Client, header_block
 from popui.pop3.errors import (
     AuthFailed,
+    CertificateChanged,
     ConnectionLost,
     InUse,
     LoginDelay,
@@ -39,6 +40,7 @@ from popui.pop3.errors import (
     ServerError,
     SysTemp,
     TopCutOff,
+    UntrustedCertificate,
 )
 from popui.pop3.identity import fingerprint, fingerprint_size, is_fingerprint, session_key
 from popui.pop3.models import Capabilities, Listed, MessageInfo
@@ -382,8 +384,17 @@ class Pop3Session:
             self._emit(ev.LoginFailed(str(exc), wrong_credentials=False,
                                       retry_after=exc.retry_after))
         except Pop3Error as exc:
-            self._emit(ev.Fatal(str(exc)))
+            self._stopped_by(exc)
         return False
+
+    def _stopped_by(self, exc: Pop3Error) -> None:
+        """A failure retrying will not mend: the certificate (the user decides) or Fatal."""
+        if isinstance(exc, CertificateChanged):
+            self._emit(ev.CertificateRefused(str(exc), exc.certificate, exc.pinned))
+        elif isinstance(exc, UntrustedCertificate):
+            self._emit(ev.CertificateRefused(str(exc), exc.certificate))
+        else:
+            self._emit(ev.Fatal(str(exc)))
 
     def _reconnect(self) -> bool:
         """Reconnect with backoff, keeping marks; False when giving up or stopping."""
@@ -406,7 +417,7 @@ class Pop3Session:
                 self._emit(ev.LoginFailed(str(exc), wrong_credentials=True))
                 return False
             except Pop3Error as exc:
-                self._emit(ev.Fatal(str(exc)))
+                self._stopped_by(exc)
                 return False
         self._emit(ev.Fatal(f"Gave up reconnecting after {len(self._backoff)} attempts: "
                             f"{last} Your marks are kept."))

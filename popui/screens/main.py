@@ -9,7 +9,7 @@ password prompt) and the commit and quit dialogs. It never imports the app.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Container, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Container, Iterable, Mapping
 from datetime import datetime
 from functools import partial
 from typing import Any, Protocol
@@ -31,7 +31,7 @@ from popui.mailbox.model import NO_TOP
 from popui.messages import WorkerFailed
 from popui.patterns import FilterHistory, PatternError
 from popui.pop3 import events as ev
-from popui.pop3.account import Credentials
+from popui.pop3.account import Account, Credentials
 from popui.pop3.requests import Preview, Refresh, Retrieve, SetDebugLevel
 from popui.rows import next_sort
 from popui.screens.confirm import ConfirmCommit, ErrorDialog, NoTopDialog, QuitDialog
@@ -55,6 +55,10 @@ class Secrets(Protocol):
     def get_oauth_token(self) -> str | None: ...
     def keyring_status(self) -> str | None: ...
     def remember(self, password: str) -> str | None: ...
+
+
+Trust = Callable[[ev.CertificateRefused, Account], Awaitable[Account | None]]
+"""Shows a refused certificate and returns the account to connect with, or None (refused)."""
 
 
 class MainScreen(Screen[None]):
@@ -93,6 +97,7 @@ class MainScreen(Screen[None]):
         named_filters: Mapping[str, str] | None = None,
         browser: str | None = None,
         opener: str | None = None,
+        trust: Trust | None = None,
     ) -> None:
         """``remember_choice(key, value)`` saves a ``[ui]`` setting the user changed here."""
         super().__init__()
@@ -109,6 +114,7 @@ class MainScreen(Screen[None]):
         """Where the user wants the preview (config, or cycled with ``p``)."""
         self._asked_here = False  # cycled in this session: taken as it is, even when narrow
         self.remember_choice = remember_choice
+        self.trust = trust
         self.preview_lines = preview_lines
         self._clock = clock
         self._date_format = date_format or "%Y-%m-%d"
@@ -212,6 +218,8 @@ class MainScreen(Screen[None]):
         credentials: Credentials | None = None
         if retry_message is None and self.secrets is not None:
             credentials = await asyncio.to_thread(self._stored_credentials)
+        if credentials is None and retry_message is None and not await self._server_answers():
+            return
         if credentials is None:
             answer = await self._prompt_password(retry_message)
             if answer is None:
@@ -223,6 +231,47 @@ class MainScreen(Screen[None]):
             credentials = Credentials(password=password)
         self._credentials = credentials
         self.mailbox.connect(credentials)
+
+    async def _server_answers(self) -> bool:
+        """Before asking for a password: connect, read the greeting and CAPA, and leave. A wrong
+        host, port or security, or an untrusted certificate, is said before anyone types."""
+        from popui.pop3.client import check_server
+        from popui.pop3.errors import CertificateChanged, Pop3Error, UntrustedCertificate
+
+        self.status.update_status(state="connecting")
+        try:
+            await asyncio.to_thread(check_server, self.mailbox.account, log=self.mailbox.log,
+                                    ssl_context=self.mailbox.session_options.get("ssl_context"))
+        except (UntrustedCertificate, CertificateChanged) as exc:
+            pinned = exc.pinned if isinstance(exc, CertificateChanged) else None
+            return await self._trusted(ev.CertificateRefused(str(exc), exc.certificate, pinned))
+        except Pop3Error as exc:
+            self.status.update_status(state="error")
+            self.app.push_screen(ErrorDialog("Cannot connect", str(exc)))
+            return False
+        self.status.update_status(state="offline")
+        return True
+
+    async def _trusted(self, event: ev.CertificateRefused) -> bool:
+        """The certificate dialog; True when the user trusts it (the Mailbox then uses the
+        account that pins it)."""
+        account = await self.trust(event, self.mailbox.account) if self.trust else None
+        if account is None:
+            self.status.update_status(state="error")
+            self.app.push_screen(ErrorDialog("Certificate refused", event.message))
+            return False
+        await asyncio.to_thread(self.mailbox.use_account, account)
+        return True
+
+    @on(msg.CertificateRefused)
+    def _certificate_refused(self, message: msg.CertificateRefused) -> None:
+        self._show_connection()
+        self._decide_certificate(message.event)
+
+    @work(exclusive=True, group="certificate", exit_on_error=False)
+    async def _decide_certificate(self, event: ev.CertificateRefused) -> None:
+        if await self._trusted(event):
+            self.retry_login()
 
     def _stored_credentials(self) -> Credentials | None:
         """Runs in a thread: keyring and password commands may block."""
