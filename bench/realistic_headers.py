@@ -74,8 +74,12 @@ def _address(rng: random.Random) -> tuple[str, str]:
     return shown, address
 
 
-def realistic_header(i: int, rng: random.Random) -> bytes:
-    """The header block of message ``i`` (CRLF lines, blank line at the end); deterministic."""
+def realistic_header(i: int, rng: random.Random, content_type: str | None = None) -> bytes:
+    """The header block of message ``i`` (CRLF lines, blank line at the end); deterministic.
+
+    ``content_type``: the Content-Type value (for a message with that body); by default one of
+    text/plain, multipart/alternative, multipart/mixed.
+    """
     sender, address = _address(rng)
     domain = address.split("@", 1)[1]
     date = _date(i)
@@ -153,7 +157,9 @@ def realistic_header(i: int, rng: random.Random) -> bytes:
         h.append(f"X-Mailer: {rng.choice(_MAILERS)}\r\n")
     h.append("MIME-Version: 1.0\r\n")
     kind = rng.random()
-    if kind < 0.7:
+    if content_type is not None:
+        h.append(f"Content-Type: {content_type}\r\n")
+    elif kind < 0.7:
         h.append("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n")
     elif kind < 0.9:
         h.append(f'Content-Type: multipart/alternative; boundary="=_alt_{i:06d}"\r\n')
