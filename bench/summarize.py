@@ -39,7 +39,7 @@ BEFORE = "fc3337d"
 GOAL_US = 20.0
 
 
-def _before() -> Callable[[bytes], object] | None:
+def before_summarizer() -> Callable[[bytes], object] | None:
     """``summarize_headers`` as it was before issue 9, loaded from git (None without git)."""
     try:
         source = subprocess.run(
@@ -98,7 +98,7 @@ def main() -> int:
         ("fast, cold memos", _fast_cold),
         ("full split (preview path)", lambda raw: headers.summary_from_fields(
             split_message(raw)[0])),
-        (f"before issue 9 ({BEFORE})", _before()),
+        (f"before issue 9 ({BEFORE})", before_summarizer()),
         ("stdlib email (compat32)", _email),
     ]
     fast = 0.0
