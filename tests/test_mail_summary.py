@@ -241,3 +241,18 @@ def test_printable_text_needs_no_cleaning() -> None:
     assert not [hex(c) for c in _LINE_TABLE if chr(c).isprintable()]
     assert not [hex(c) for c in range(0x110000) if chr(c).isspace() and chr(c).isprintable()
                 and c != 0x20]
+
+
+def test_memos_stay_bounded() -> None:
+    from popui.mail import headers
+
+    for i in range(headers._MEMO_SIZE + 10):
+        summarize_headers(b"From: a%d@example.com\r\nTo: b%d@example.com\r\n\r\n" % (i, i))
+    huge = b"x" * 10_000
+    s = summarize_headers(b"From: " + huge + b"@example.com\r\nContent-Type: a/" + huge +
+                          b"\r\n\r\n")
+    assert (s.from_name + s.from_addr).startswith("xxx")
+    assert len(headers._SENDERS) <= headers._MEMO_SIZE
+    assert len(headers._RECIPIENTS) <= headers._MEMO_SIZE
+    assert all(len(key) <= headers._MEMO_KEY for key in headers._SENDERS)
+    assert all(len(key) <= headers._MEMO_KEY for key in headers._CONTENT_TYPES)

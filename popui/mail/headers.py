@@ -291,7 +291,7 @@ def _content_type(values: dict[str, bytes]) -> str:
     text = _CONTENT_TYPES.get(ctype)
     if text is None:
         text = header_text(ctype) if b"/" in ctype else "text/plain"
-        if len(_CONTENT_TYPES) < 1000:
+        if len(_CONTENT_TYPES) < 1000 and len(ctype) <= _MEMO_KEY:
             _CONTENT_TYPES[ctype] = text
     return text
 
@@ -301,13 +301,15 @@ def _content_type(values: dict[str, bytes]) -> str:
 _SENDERS: dict[bytes, tuple[str, str]] = {}
 _RECIPIENTS: dict[bytes, str] = {}
 _MEMO_SIZE = 4096
+_MEMO_KEY = 512  # longer values are rare and would only fill the memory
 _T = TypeVar("_T")
 
 
 def _remember(memo: dict[bytes, _T], key: bytes, value: _T) -> _T:
-    if len(memo) >= _MEMO_SIZE:
-        memo.clear()
-    memo[key] = value
+    if len(key) <= _MEMO_KEY:
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        memo[key] = value
     return value
 
 
