@@ -142,6 +142,11 @@ def _header_block(draw: st.DrawFn) -> bytes:
         )
         lines.append(f"{name}{space}:{draw(st.sampled_from(['', ' ']))}{value}".encode(
             draw(st.sampled_from(["utf-8", "latin-1"])), "replace"))
+        if draw(st.integers(0, 19)) == 0:  # now and then a line that is no field
+            lines.append(draw(st.sampled_from([
+                b"not a field", b"From nobody Mon Jan  1 00:00:00 2024", b"Subject x", b":x",
+                b" continued", b"\tcontinued",
+            ])))
     body = draw(st.sampled_from([b"", b"body" + eol, b"From: body@example.com" + eol]))
     return eol.join(lines) + eol + eol + body
 
@@ -153,6 +158,11 @@ def _header_block(draw: st.DrawFn) -> bytes:
 @example(b"\r\nSubject: body only\r\n")
 @example(b"Subject: x\x0b \r\n\r\n")
 @example(b"Subject: bare\rFrom: cr@example.com\r\n\r\n")
+@example(b"Subject: a\r\nno field here\r\nFrom: b@example.com\r\n\r\n")
+@example(b"From: a@example.com\nFrom nobody Mon Jan 1\nSubject: x\n\n")
+@example(b" starts folded\r\nSubject: x\r\n\r\n")
+@example(b"Subject: no end")
+@example(b"Subject: cr at the end\r")
 def test_fast_path_agrees_with_the_full_splitter(raw: bytes) -> None:
     """Field by field, the list row shows what the preview (``split_message``) shows."""
     assert summarize_headers(raw) == summary_from_fields(split_message(raw)[0])

@@ -150,7 +150,7 @@ def _display(value: str) -> str:
 
 def header_text(value: bytes) -> str:
     """A raw header value as display text: 8-bit bytes and RFC 2047 words decoded, sanitised."""
-    text = value.decode("ascii") if value.isascii() else decode_header_bytes(value)
+    text = decode_header_bytes(value)
     return _display(decode_words(text) if "=?" in text else text)
 
 
@@ -370,17 +370,25 @@ _KEYS = {k.encode(): k.lower() for k in (
     "From", "Subject", "Date", "To", "Cc", "Reply-To", "Message-ID", "Message-Id",
     "In-Reply-To", "References", "Content-Type", "Content-Disposition", "X-MS-Has-Attach",
 )}
-_BLANK_LINE = re.compile(rb"\n\r?\n")
+_FIELD_START = re.compile(rb"[!-9;-~]+[ \t]*:")  # as header_block._FIELD
+#: The first line that is neither a field nor a continuation: normally the empty line that ends
+#: the header block.
+_ODD_LINE = re.compile(rb"\n(?![ \t]|[!-9;-~]+[ \t]*:)")
 _BARE_CR = re.compile(rb"\r[^\n]")
 
 
 def _wanted_values(raw: bytes) -> dict[str, bytes] | None:
     """What ``first_values(split_message(raw)[0])`` gives for the wanted fields, without
-    splitting the others; None when ``raw`` has bare CRs (those need ``split_message``)."""
+    splitting the others; None when ``raw`` needs ``split_message``'s judgement (bare CRs, an
+    mbox From line, a line that is neither field nor continuation before the empty line)."""
     if raw[:1] == b"\n" or raw[:2] == b"\r\n":
         return {}
-    blank = _BLANK_LINE.search(raw)
-    end = blank.start() + 1 if blank is not None else len(raw)  # after the last line's \n
+    if _FIELD_START.match(raw) is None:
+        return None
+    odd = _ODD_LINE.search(raw)
+    end = len(raw) if odd is None else odd.start() + 1  # after the last field line's \n
+    if end < len(raw) and raw[end] != 0x0A and raw[end : end + 2] != b"\r\n":
+        return None
     if _BARE_CR.search(raw, 0, end) is not None or raw[end - 1 : end] == b"\r":
         return None
     values: dict[str, bytes] = {}
