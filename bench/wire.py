@@ -212,19 +212,19 @@ class AppRun:
 
 
 def rows_filled(app: object, n: int) -> bool:
-    """Every one of the ``n`` rows has its headers (adapt this when the Mailbox model lands)."""
-    main = getattr(app, "main", None)
-    rows = getattr(main, "_rows", None)
-    return bool(rows) and len(rows) == n and bool(getattr(main, "_loaded_all", False))
+    """Every one of the ``n`` rows has its headers (or failed to get them): the Mailbox model's
+    count, read on the UI thread."""
+    mailbox = getattr(app, "mailbox", None)
+    return mailbox is not None and len(mailbox.rows) == n and mailbox.loaded == n
 
 
 async def _fill_in_app(login: Login, state: Path, before: bool) -> None:
     """In the child: start the app headless, wait for every row, report on stdout."""
-    import popui.app
+    import popui.mailbox.model
     from popui.app import PopuiApp
 
-    if before:
-        popui.app.summarize_headers = _summarizer(True)  # type: ignore[assignment]
+    if before:  # where the Mailbox model parses header blocks, fresh and cached
+        popui.mailbox.model.summarize_headers = _summarizer(True)  # type: ignore[assignment]
     from popui.credentials import StaticSecret
     from popui.pop3.account import Account
 
