@@ -46,6 +46,8 @@ screenshots: venv
 	$(BIN)/python screenshots/make_screenshots.py
 
 bench: test-deps dovecot
+	$(BIN)/python bench/summarize.py
+	$(BIN)/python bench/wire.py
 	$(BIN)/python bench/headers.py
 	$(BIN)/python bench/message_list.py
 	$(BIN)/python bench/open_message.py
