@@ -51,5 +51,5 @@ def test_no_uidl_marks_last_across_runs_by_fingerprint_and_the_cache_keeps_none(
         again.stop()
     assert server.deleted == ["REL-2", "REL-3"]
     with LocalState(tmp_path, again.account.keyring_user) as store:
-        assert store.get_headers(list(by_subject.values())) == {}  # numbers and fingerprints
+        assert store.summaries(list(by_subject.values())) == {}  # never fingerprints
         assert store.marks() == set()  # committed marks are gone from the store too

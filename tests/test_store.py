@@ -5,10 +5,12 @@ from __future__ import annotations
 import sqlite3
 import stat
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from popui.mail.headers import HeaderSummary, summarize_headers
 from popui.store import state as state_module
 from popui.store.state import DB_NAME, LocalState
 
@@ -27,28 +29,39 @@ def test_opened_marks(tmp_path: Path) -> None:
         assert other.opened_uids() == set()
 
 
-def test_header_cache(tmp_path: Path) -> None:
+def _summary(subject: str) -> tuple[object, ...]:
+    return summarize_headers(f"Subject: {subject}\r\nFrom: A <a@x.example>\r\n"
+                             "Date: Mon, 2 Mar 2026 10:00:00 +0100\r\n\r\n".encode()).to_row()
+
+
+def test_header_cache_keeps_parsed_summaries(tmp_path: Path) -> None:
     with LocalState(tmp_path, "acct") as state:
-        items = [(f"u{i}", b"Subject: %d\r\n\r\n" % i) for i in range(1200)]
-        state.put_headers(items)
-        state.put_headers([("u0", b"Subject: replaced\r\n\r\n")])
-        got = state.get_headers([f"u{i}" for i in range(1300)])
+        items = [(f"u{i}", _summary(str(i))) for i in range(1200)]
+        state.put_summaries(items)
+        state.put_summaries([("u0", _summary("replaced"))])
+        got = state.summaries([f"u{i}" for i in range(1300)])
         assert len(got) == 1200
-        assert got["u0"] == b"Subject: replaced\r\n\r\n"
-        assert got["u1199"] == b"Subject: 1199\r\n\r\n"
-        assert state.get_headers([]) == {}
+        first = HeaderSummary.from_row(got["u0"])
+        assert first.subject == "replaced" and first.date is not None
+        assert first.date.utcoffset() == timedelta(hours=1)
+        assert HeaderSummary.from_row(got["u1199"]).subject == "1199"
+        assert state.summaries([]) == {}
+        batches = list(state.all_summaries(batch=500))
+        assert [len(b) for b in batches] == [500, 500, 200]
+        assert dict(row for batch in batches for row in batch) == got
     with LocalState(tmp_path, "other") as other:
-        assert other.get_headers(["u1"]) == {}
+        assert other.summaries(["u1"]) == {}
+        assert list(other.all_summaries()) == []
 
 
 def test_prune_forgets_messages_gone_from_the_server(tmp_path: Path) -> None:
     with LocalState(tmp_path, "acct") as state, LocalState(tmp_path, "other") as other:
-        state.put_headers([("a", b"1"), ("b", b"2")])
+        state.put_summaries([("a", _summary("1")), ("b", _summary("2"))])
         state.mark_opened("a")
         state.mark_opened("b")
         other.mark_opened("a")
         state.prune(["b"])
-        assert state.get_headers(["a", "b"]) == {"b": b"2"}
+        assert set(state.summaries(["a", "b"])) == {"b"}
         assert state.opened_uids() == {"b"}
         assert other.opened_uids() == {"a"}
 
@@ -71,14 +84,15 @@ def test_damaged_database_is_set_aside(tmp_path: Path) -> None:
 
 def test_shared_between_threads(tmp_path: Path) -> None:
     errors: list[BaseException] = []
+    row = _summary("shared")
     with LocalState(tmp_path, "acct") as state:
 
         def work(n: int) -> None:
             try:
                 for i in range(100):
-                    state.put_headers([(f"{n}-{i}", b"h")])
+                    state.put_summaries([(f"{n}-{i}", row)])
                     state.mark_opened(f"{n}-{i}")
-                    assert state.get_headers([f"{n}-{i}"]) == {f"{n}-{i}": b"h"}
+                    assert state.summaries([f"{n}-{i}"]) == {f"{n}-{i}": row}
             except BaseException as exc:  # reported to the main thread below
                 errors.append(exc)
 

@@ -23,7 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from popui.mail.headers import summarize_headers
+from popui.mail.headers import HeaderSummary, summarize_headers
 from popui.mailbox import updates as up
 from popui.mailbox.connection import ConnectionState
 from popui.mailbox.worker import SerialWorker
@@ -163,9 +163,9 @@ class Mailbox:
         """Events thread: parse header blocks, queue them for the cache, pass events on."""
         if isinstance(event, ev.HeadersFetched):
             summaries = tuple((key, summarize_headers(raw)) for key, raw in event.headers)
-            cacheable = tuple((key, raw) for key, raw in event.headers if is_uidl(key))
+            cacheable = tuple((key, s.to_row()) for key, s in summaries if is_uidl(key))
             if cacheable:
-                self._store_job(lambda: self._store_call(LocalState.put_headers, cacheable))
+                self._store_job(lambda: self._store_call(LocalState.put_summaries, cacheable))
             self._emit(up.HeadersParsed(summaries))
         else:
             self._emit(event)
@@ -359,15 +359,24 @@ class Mailbox:
         self._store_job(lambda: self._from_cache(missing, listing, interactive))
 
     def fill_from_cache(self, keys: Sequence[str]) -> None:
-        """Every row still empty: read the cache in chunks; ``CacheDone`` when it is read."""
+        """Every row still empty, from the cache: one query, nothing to parse, posted in
+        chunks in ``keys``' order; ``CacheDone`` when it is read."""
         listing = self.listing
         todo = tuple(key for key in keys if is_uidl(key))
 
         def read() -> None:
-            for start in range(0, len(todo), CACHE_CHUNK):
-                if listing != self.listing or self._stopped:
-                    return
-                self._cached(todo[start : start + CACHE_CHUNK], listing)
+            wanted = set(todo)
+            if wanted and self._store is not None:
+                try:
+                    for batch in self._store.all_summaries(CACHE_CHUNK):
+                        if listing != self.listing or self._stopped:
+                            return
+                        found = tuple((key, HeaderSummary.from_row(row))
+                                      for key, row in batch if key in wanted)
+                        if found:
+                            self._emit(up.HeadersParsed(found, cached=True, listing=listing))
+                except sqlite3.Error as error:
+                    self._emit(up.StoreProblem(f"Local state unreadable: {error}"))
             self._emit(up.CacheDone(listing))
 
         self._store_job(read)
@@ -411,10 +420,10 @@ class Mailbox:
             return None
 
     def _cached(self, keys: Sequence[str], listing: int) -> set[str]:
-        """Store thread: post the cached headers of ``keys``; returns the keys found."""
-        cached: dict[str, bytes] = self._store_call(LocalState.get_headers, keys) or {}
+        """Store thread: post the cached summaries of ``keys``; returns the keys found."""
+        cached: dict[str, Any] = self._store_call(LocalState.summaries, keys) or {}
         if cached:
-            summaries = tuple((key, summarize_headers(raw)) for key, raw in cached.items())
+            summaries = tuple((key, HeaderSummary.from_row(row)) for key, row in cached.items())
             self._emit(up.HeadersParsed(summaries, cached=True, listing=listing))
         return set(cached)
 

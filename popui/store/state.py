@@ -1,6 +1,8 @@
-"""Local state per account: which messages were opened, cached headers, and delete marks.
+"""Local state per account: which messages were opened, cached header summaries, and marks.
 
-Opened state and cached headers are keyed by real, unique UIDLs only; marks by identity key
+The cache keeps what a list row needs, already parsed and compact (`HeaderSummary.to_row`,
+about a sixth of the header bytes), so a warm start reads every row in one query and parses
+nothing. Opened state and the cache are keyed by real, unique UIDLs only; marks by identity key
 (a UIDL or a fingerprint, `popui.pop3.identity`), so they survive a quit, a crash or a kill.
 One small SQLite file in WAL mode (readers never wait for a writer, so a second popui on the
 same file does not stall this one) in a folder the caller chooses. Mail is private: folders are
@@ -17,8 +19,13 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from popui.locations import private_dir
+from popui.mail.headers import ROW_COLUMNS
+
+Summary = tuple[Any, ...]
+"""A cached row summary: `HeaderSummary.to_row()` values, in ``ROW_COLUMNS`` order."""
 
 DB_NAME = "state.sqlite3"
 
@@ -26,8 +33,9 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS opened (
     account TEXT NOT NULL, uid TEXT NOT NULL, PRIMARY KEY (account, uid)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS headers (
-    account TEXT NOT NULL, uid TEXT NOT NULL, raw BLOB NOT NULL, PRIMARY KEY (account, uid)
+DROP TABLE IF EXISTS headers;
+CREATE TABLE IF NOT EXISTS summaries (
+    account TEXT NOT NULL, uid TEXT NOT NULL, {columns}, PRIMARY KEY (account, uid)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS marks (
     account TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (account, key)
@@ -36,6 +44,7 @@ CREATE TABLE IF NOT EXISTS choices (
     account TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (account, name)
 ) WITHOUT ROWID;
 """
+_SCHEMA = _SCHEMA.replace("{columns}", ", ".join(ROW_COLUMNS))
 _CHUNK = 500  # stays below SQLite's limit on query parameters
 #: seconds to wait for another popui holding a lock on the same file before giving up
 BUSY_TIMEOUT = 5.0
@@ -101,24 +110,36 @@ class LocalState:
 
     # -- header cache ------------------------------------------------------------------------
 
-    def get_headers(self, uids: Iterable[str]) -> dict[str, bytes]:
-        """Cached raw headers for those of ``uids`` that are in the cache."""
-        found: dict[str, bytes] = {}
+    def all_summaries(self, batch: int = 1000) -> Iterator[list[tuple[str, Summary]]]:
+        """Every cached summary of the account, one query read in batches (memory stays at a
+        batch, whatever the size of the mailbox)."""
+        columns = ", ".join(ROW_COLUMNS)
+        with self._lock:
+            cursor = self._conn.execute(
+                f"SELECT uid, {columns} FROM summaries WHERE account = ?", (self.account,))
+            while rows := cursor.fetchmany(batch):
+                yield [(row[0], row[1:]) for row in rows]
+
+    def summaries(self, uids: Iterable[str]) -> dict[str, Summary]:
+        """Cached summaries of those of ``uids`` that are in the cache."""
+        columns = ", ".join(ROW_COLUMNS)
+        found: dict[str, Summary] = {}
         with self._lock:
             for chunk in _chunks(list(uids)):
                 marks = ",".join("?" * len(chunk))
                 rows = self._conn.execute(
-                    f"SELECT uid, raw FROM headers WHERE account = ? AND uid IN ({marks})",
+                    f"SELECT uid, {columns} FROM summaries WHERE account = ? AND uid IN ({marks})",
                     (self.account, *chunk),
                 )
-                found.update((uid, bytes(raw)) for uid, raw in rows)
+                found.update((row[0], row[1:]) for row in rows)
         return found
 
-    def put_headers(self, items: Iterable[tuple[str, bytes]]) -> None:
-        """Store ``(uid, raw headers)`` pairs in one transaction."""
-        rows = [(self.account, uid, raw) for uid, raw in items]
+    def put_summaries(self, items: Iterable[tuple[str, Summary]]) -> None:
+        """Store ``(uid, summary row)`` pairs in one transaction."""
+        rows = [(self.account, uid, *summary) for uid, summary in items]
+        places = ",".join("?" * (2 + len(ROW_COLUMNS)))
         with self._lock, self._transaction():
-            self._conn.executemany("INSERT OR REPLACE INTO headers VALUES (?, ?, ?)", rows)
+            self._conn.executemany(f"INSERT OR REPLACE INTO summaries VALUES ({places})", rows)
 
     # -- delete marks --------------------------------------------------------------------------
 
@@ -166,7 +187,7 @@ class LocalState:
             self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS keep (uid TEXT PRIMARY KEY)")
             self._conn.execute("DELETE FROM keep")
             self._conn.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((u,) for u in keep))
-            for table in ("opened", "headers"):
+            for table in ("opened", "summaries"):
                 self._conn.execute(
                     f"DELETE FROM {table} WHERE account = ? AND uid NOT IN (SELECT uid FROM keep)",
                     (self.account,),
