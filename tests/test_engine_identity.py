@@ -198,3 +198,36 @@ def test_r_gives_up_on_a_dripping_preview_at_once() -> None:
             rec.wait(ev.Listing, timeout=10)  # not the minutes the drip would take
         finally:
             session.stop(grace=0.2)
+
+
+def test_stop_does_not_wait_for_a_server_that_never_greets() -> None:
+    # Quitting while connecting to a silent server took the whole greeting timeout.
+    import socket
+
+    accepted = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        conn, _ = listener.accept()
+        held.append(conn)
+        accepted.set()
+
+    threading.Thread(target=accept, daemon=True).start()
+    account = Account(name="silent", host="127.0.0.1", port=listener.getsockname()[1],
+                      security="none", user=USER, auth="user", timeout=30.0)
+    rec = Recorder()
+    session = Pop3Session(account, rec)
+    session.start(Credentials(password=PASSWORD))
+    try:
+        assert accepted.wait(10)
+        session.stop(grace=0.1)
+        assert session._thread is not None and session._thread.is_alive()  # not waited for
+        assert not rec.of(ev.Connected)
+    finally:
+        for conn in held:
+            conn.close()  # the thread's connect ends; it sees it is stopping
+        listener.close()
+        if session._thread is not None:
+            session._thread.join(35)
+    assert not session._thread.is_alive()

@@ -8,7 +8,8 @@ from typing import Literal
 
 from popui.pop3 import events as ev
 
-State = Literal["offline", "connecting", "connected", "reconnecting", "waiting", "error"]
+State = Literal["offline", "connecting", "logging_in", "connected", "reconnecting", "waiting",
+                "error"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class ConnectionState:
         """The state once ``event`` happened (events that say nothing of it keep it)."""
         clock = time.monotonic() if now is None else now
         if isinstance(event, ev.Connecting):
+            if event.logging_in:  # the same attempt, one step further
+                return replace(self, state="logging_in", retry_at=None, note="")
             state: State = "reconnecting" if event.reconnect else "connecting"
             return replace(self, state=state, attempt=event.attempt, retry_at=None, note="")
         if isinstance(event, ev.Connected):

@@ -20,6 +20,7 @@ class Event:
 class Connecting(Event):
     attempt: int = 1
     reconnect: bool = False
+    logging_in: bool = False  # connected and greeted: the login itself is under way
 
 
 @dataclass(frozen=True)

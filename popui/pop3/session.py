@@ -143,7 +143,9 @@ class Pop3Session:
         """End the session: ``QUIT`` (no DELE is ever pending outside a commit), join.
 
         A transfer still running after ``grace`` seconds is cut off by closing the socket:
-        without pending DELEs that is safe on every server. A commit is never cut off.
+        without pending DELEs that is safe on every server. A commit is never cut off. A
+        thread still connecting (a server that never greets) is not waited for: it holds no
+        connection to end, and sees ``_stopping`` once the connect gives up.
         """
         with self._cond:
             self._stopping = True
@@ -154,10 +156,15 @@ class Pop3Session:
             return
         thread.join(grace)
         with self._cond:
-            client = self._client if not self._committing else None
-        if thread.is_alive() and client is not None:
+            committing = self._committing
+            client = self._client if not committing else None
+        if not thread.is_alive():
+            return
+        if client is not None:
             with contextlib.suppress(OSError):
                 client.sock.shutdown(socket.SHUT_RDWR)
+        elif not committing:
+            return  # still connecting: nothing to end, nothing that could delete
         thread.join(timeout)
 
     # -- the thread ------------------------------------------------------------------------
@@ -284,6 +291,7 @@ class Pop3Session:
         """Connect, log in, STAT, UIDL+LIST, identify; report Connected and Listing."""
         assert self._credentials is not None
         client = self._factory(self.account, log=self.log, ssl_context=self._ssl_context)
+        self._emit(ev.Connecting(1, reconnect, logging_in=True))
         try:
             method = client.login(self._credentials)
             count, size = client.stat_totals()
