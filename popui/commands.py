@@ -49,12 +49,9 @@ MAIN_COMMANDS: tuple[Command, ...] = (
         footer=True,
     ),
     Command(
-        "sort", "s", "cycle_sort", "Sort",
-        "Sort by date, sender, subject, size, number or thread, in turn.", "Read",
-    ),
-    Command(
-        "sort_pick", "o", "choose_sort", "Sort by…",
-        "Choose the sort order: date, from, subject, size, number or threads (o t).", "Read",
+        "sort", "o", "choose_sort", "Sort by…",
+        "Choose the sort order: date, from, subject, size, number or threads (mutt's letters).",
+        "Read",
     ),
     Command("sort_reverse", "O,S", "reverse_sort", "Reverse sort", "Reverse the sort order.",
             "Read"),
@@ -86,6 +83,32 @@ MAIN_COMMANDS: tuple[Command, ...] = (
     Command(
         "commit", "dollar_sign", "commit", "Commit",
         "Delete the marked messages on the server (asks first).", "Delete", footer=True,
+    ),
+    # Keeping mail: tags, copy, save, pipe (popui.screens.mailout)
+    Command("tag", "t", "tag", "Tag", "Tag or untag the message and move on.", "Keep"),
+    Command(
+        "tag_filtered", "T", "tag_filtered", "Tag shown",
+        "Tag every message the filter shows.", "Keep",
+    ),
+    Command("untag_all", "ctrl+t", "untag_all", "Untag all", "Remove every tag.", "Keep"),
+    Command(
+        "copy", "C", "copy", "Copy",
+        "Copy the message, or the tagged ones, to a Maildir or mbox (RETR: marks them seen).",
+        "Keep",
+    ),
+    Command(
+        "save", "s", "save", "Save",
+        "Copy, then mark for deletion (mutt's save-message); nothing is deleted until $.",
+        "Keep", footer=True,
+    ),
+    Command(
+        "copy_stop", "ctrl+g", "stop_copy", "Stop copying",
+        "Stop a running copy or save after the message being read; what is copied stays.",
+        "Keep",
+    ),
+    Command(
+        "pipe", "vertical_line", "pipe", "Pipe",
+        "Pipe the message (RETR) to a shell command and show what it prints.", "Keep",
     ),
     # Mailbox
     Command(
@@ -127,7 +150,7 @@ VIEW_COMMANDS: tuple[Command, ...] = (
     Command("view_source", "v", "toggle_raw", "Source", "Show the message as sent, or as text.",
             "Read",
             footer=True),
-    Command("view_pager", "o,|", "pager", "Pager",
+    Command("view_pager", "o", "pager", "Pager",
             "Read the headers and the text (or the source) in $PAGER.", "Read",
             footer=True),
     Command("view_close", "q,escape", "close", "Back", "Back to the list (or the message this "
@@ -139,9 +162,17 @@ VIEW_COMMANDS: tuple[Command, ...] = (
             "Search"),
     Command("view_search_previous", "N", "search_previous", "Previous match",
             "Go to the previous match.", "Search"),
-    Command("view_save", "s", "save_attachment", "Save", "Save the chosen attachment.", "Save",
+    Command("view_save", "w", "save_attachment", "Save attachment",
+            "Save (write) the chosen attachment to a folder.", "Save"),
+    Command("view_save_all", "W", "save_all", "Save all", "Save every attachment.", "Save"),
+    # Keeping the open message (popui.screens.keeping): as on the list, without a new RETR
+    Command("view_copy", "C", "copy", "Copy",
+            "Copy the message to a Maildir or mbox (it is read already: no RETR).", "Save"),
+    Command("view_save_message", "s", "save", "Save",
+            "Copy the message, then mark it for deletion and go back to the list.", "Save",
             footer=True),
-    Command("view_save_all", "S", "save_all", "Save all", "Save every attachment.", "Save"),
+    Command("view_pipe", "vertical_line", "pipe", "Pipe",
+            "Pipe the message to a shell command and show what it prints.", "Save"),
     Command("view_save_eml", "e", "save_eml", "Save .eml", "Save the whole message as .eml.",
             "Save"),
     Command("view_mark", "d", "mark", "Mark",

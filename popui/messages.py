@@ -136,6 +136,14 @@ class StoreProblem(Update[up.StoreProblem]):
     pass
 
 
+class CopyProgress(Update[up.CopyProgress]):
+    pass
+
+
+class CopyDone(Update[up.CopyDone]):
+    pass
+
+
 _MESSAGES: dict[type[ev.Event], type[Update[Any]]] = {
     ev.Connecting: Connecting,
     ev.Connected: Connected,
@@ -161,6 +169,8 @@ _MESSAGES: dict[type[ev.Event], type[Update[Any]]] = {
     up.MarksChanged: MarksChanged,
     up.OpenedLoaded: OpenedLoaded,
     up.StoreProblem: StoreProblem,
+    up.CopyProgress: CopyProgress,
+    up.CopyDone: CopyDone,
 }
 
 

@@ -17,12 +17,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from textual.pilot import Pilot  # noqa: E402
-from textual.widgets import Log  # noqa: E402
+from textual.widgets import Input, Log  # noqa: E402
 
 from popui.app import PopuiApp  # noqa: E402
 from popui.credentials import StaticSecret  # noqa: E402
 from popui.demo import DEMO_PASSWORD, start_demo_server  # noqa: E402
 from popui.screens.confirm import ConfirmCommit  # noqa: E402
+from popui.screens.copy_prompt import CopyPrompt  # noqa: E402
 from popui.screens.message_view import MessageView  # noqa: E402
 from popui.screens.protocol_log import ProtocolLogScreen  # noqa: E402
 from popui.themes import shipped_themes_dir  # noqa: E402
@@ -77,6 +78,16 @@ async def shoot() -> list[Path]:
                        lambda: isinstance(app.screen, ConfirmCommit))
             await pilot.press("n")
             await wait_for(pilot, lambda: app.screen is main)
+            await pilot.press("k", "t", "t", "t", "C")  # three tagged, then copy them
+            await wait_for(pilot, lambda: isinstance(app.screen, CopyPrompt))
+            box = app.screen.query_one("#dest", Input)
+            box.value = "~/Mail/archive/"
+            box.cursor_position = len(box.value)
+            await shot("copy-prompt", [], lambda: "Maildir:" in str(
+                app.screen.query_one("#dest-kind").render()))
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is main)
+            await pilot.press("ctrl+t")
             await pilot.press("L")
             await wait_for(pilot, lambda: isinstance(app.screen, ProtocolLogScreen))
             await pilot.pause(0.3)

@@ -79,7 +79,7 @@ def test_list_with_preview(demo: DemoServer, snap_compare) -> None:
 def test_filtered_and_sorted(demo: DemoServer, snap_compare) -> None:
     async def run_before(pilot: Pilot) -> None:
         await ready(pilot)
-        await pilot.press("p", "s", "s", "slash", *"re:", "enter", "D")
+        await pilot.press("p", "o", "s", "slash", *"re:", "enter", "D")
         pilot.app.clear_notifications()
         await pilot.pause()
 

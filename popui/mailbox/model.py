@@ -26,12 +26,14 @@ from typing import Any
 from popui.mail.headers import HeaderSummary, summarize_headers
 from popui.mailbox import updates as up
 from popui.mailbox.connection import ConnectionState
+from popui.mailbox.copying import COPY_EVENTS, Copier, CopyJob
 from popui.mailbox.worker import SerialWorker
+from popui.mailout import Format
 from popui.pop3 import events as ev
 from popui.pop3.account import Account, Credentials
 from popui.pop3.identity import is_session_key, is_uidl
 from popui.pop3.protocol_log import ProtocolLog
-from popui.pop3.requests import Commit, Connect, FetchHeaders, Request
+from popui.pop3.requests import Commit, Connect, FetchHeaders, Request, RetrieveForCopy
 from popui.pop3.session import Pop3Session
 from popui.rows import Row
 from popui.store.state import LocalState
@@ -39,6 +41,8 @@ from popui.store.state import LocalState
 Listener = Callable[[ev.Event], None]
 #: the account's choice for a server without TOP: "retr" (fill the list by RETR) or "sizes"
 NO_TOP = "no-top"
+#: the choice (`Mailbox.choose`) that keeps where the last copy went
+COPY_TO = "copy_to"
 #: cached headers are read and parsed in chunks of this many, each posted as it is ready
 CACHE_CHUNK = 1000
 
@@ -64,6 +68,11 @@ class Mailbox:
         self.session: Pop3Session | None = None
         self.rows: dict[str, Row] = {}
         self.marks: set[str] = set()
+        self.tags: set[str] = set()
+        """Tagged messages (``t``): a selection for copy and save, kept for this session only
+        (as mutt's tags); marks are saved because they are a decision to delete."""
+        self.pipe_command = ""
+        """The last command a message was piped to."""
         self.connection = ConnectionState()
         self.listing = 0
         """Listings taken so far; cache reads for an older one are dropped."""
@@ -83,6 +92,10 @@ class Mailbox:
         self._events = SerialWorker("mailbox-events", self._job_failed)
         self._store_worker = SerialWorker("mailbox-store", self._job_failed)
         self._store: LocalState | None = None  # the store thread's alone
+        self._copier = Copier(self._emit, self._request_copy, self._job_failed)
+        self._copy_jobs = 0
+        self.copying: CopyJob | None = None
+        """The copy job running now (one at a time)."""
         self._has_store = store_folder is not None
         if store_folder is not None:
             self._store_job(partial(self._open_store, store_folder))
@@ -151,12 +164,18 @@ class Mailbox:
         if session is not None:
             session.stop()
         self._stopped = True
+        if self.copying is not None:
+            self.copying.cancelled.set()
+        self._copier.stop()
         self._events.stop()
         self._store_job(self._close_store)
         self._store_worker.stop()
 
     def _from_session(self, event: ev.Event) -> None:
         """Session thread: hand over at once, so the socket thread only moves bytes."""
+        if isinstance(event, COPY_EVENTS):
+            self._copier.take(event)
+            return
         self._events.submit(partial(self._digest, event))
 
     def _digest(self, event: ev.Event) -> None:
@@ -202,6 +221,7 @@ class Mailbox:
                 row.set_opened()
             rows[info.uid] = row
         self.rows = rows
+        self.tags.intersection_update(rows)  # in place: the list holds this set
         self.listing += 1
         self.loaded = sum(row.loaded for row in rows.values())
         if self._restore is not None:
@@ -236,12 +256,14 @@ class Mailbox:
                 self.loaded += 1
 
     def _retrieved(self, event: ev.MessageRetrieved) -> None:
-        row = self.rows.get(event.uid)
+        self._set_opened(event.uid)
+
+    def _set_opened(self, key: str) -> None:
+        row = self.rows.get(key)
         if row is not None:
             row.set_opened()
-        if is_uidl(event.uid):  # the opened state is kept for real UIDLs only
-            self._opened.add(event.uid)
-            key = event.uid
+        if is_uidl(key):  # the opened state is kept for real UIDLs only
+            self._opened.add(key)
             self._store_job(lambda: self._store_call(LocalState.mark_opened, key))
 
     def _opened_loaded(self, event: up.OpenedLoaded) -> None:
@@ -343,6 +365,66 @@ class Mailbox:
     def commit(self, keys: Sequence[str], *, reconnect: bool = True) -> None:
         """Ask the session to delete these messages (it checks each identity again first)."""
         self.submit(Commit(tuple(keys), reconnect=reconnect))
+
+    # -- tags ----------------------------------------------------------------------------------
+
+    def toggle_tag(self, key: str) -> bool:
+        """Flip the tag of one message; True when it is tagged now."""
+        if key in self.tags:
+            self.tags.discard(key)
+            return False
+        if key in self.rows:
+            self.tags.add(key)
+        return key in self.tags
+
+    def tag(self, keys: Iterable[str]) -> None:
+        self.tags |= {key for key in keys if key in self.rows}
+
+    def untag_all(self) -> None:
+        self.tags.clear()
+
+    def tagged_rows(self) -> list[Row]:
+        rows = [row for key in self.tags if (row := self.rows.get(key)) is not None]
+        return sorted(rows, key=lambda row: row.number)
+
+    # -- copying -------------------------------------------------------------------------------
+
+    def copy(self, keys: Sequence[str], dest: str, kind: Format | None = None, *,
+             save: bool = False, data: bytes | None = None) -> CopyJob:
+        """Copy these messages to ``dest`` (RETR each in turn; or ``data``, the one message's
+        bytes, when the caller has them). Progress and the result come as `CopyProgress` and
+        `CopyDone`; a save marks the messages copied for deletion, and only those."""
+        self._copy_jobs += 1
+        sizes = tuple(row.size if (row := self.rows.get(key)) else 0 for key in keys)
+        job = CopyJob(self._copy_jobs, tuple(keys), sizes, dest, kind, save, data)
+        if dest != self.copy_target:
+            self.choose(COPY_TO, dest)
+        self.copying = job
+        self._copier.start(job)
+        return job
+
+    @property
+    def copy_target(self) -> str | None:
+        """Where the last copy went (kept for the account), at first the account's fetch_to:
+        the copy prompt offers it."""
+        return self.choices.get(COPY_TO) or self.account.fetch_to
+
+    def _request_copy(self, job: int, key: str) -> None:
+        """Copier thread: RETR the next message of a job."""
+        if self.session is None:
+            self._copier.take(ev.CopyRetrieveFailed(job, key, "not connected"))
+        else:
+            self.submit(RetrieveForCopy(job, key))
+
+    def _copy_progress(self, event: up.CopyProgress) -> None:
+        if event.uid and event.retrieved:
+            self._set_opened(event.uid)
+
+    def _copy_done(self, event: up.CopyDone) -> None:
+        if self.copying is not None and self.copying.id == event.job:
+            self.copying = None
+        if event.save:
+            self.mark(event.copied)
 
     # -- headers ---------------------------------------------------------------------------------
 
@@ -450,5 +532,7 @@ _APPLY: dict[type[ev.Event], Callable[[Mailbox, Any], None]] = {
     up.OpenedLoaded: Mailbox._opened_loaded,
     up.MarksLoaded: Mailbox._marks_loaded,
     up.ChoicesLoaded: Mailbox._choices_loaded,
+    up.CopyProgress: Mailbox._copy_progress,
+    up.CopyDone: Mailbox._copy_done,
 }
 """How each kind of update changes the model (the others only reach the listeners)."""

@@ -64,3 +64,33 @@ class StoreProblem(Event):
     """The local store could not be read or written; popui goes on without it."""
 
     message: str
+
+
+@dataclass(frozen=True)
+class CopyProgress(Event):
+    """A copy job moved on: ``uid`` was just written ("" while a message is still arriving)."""
+
+    job: int
+    uid: str
+    done: int
+    total: int
+    bytes_done: int
+    bytes_total: int
+    retrieved: bool = True
+    """RETR was used for it (the server marks a message seen)."""
+
+
+@dataclass(frozen=True)
+class CopyDone(Event):
+    """A copy job ended. ``copied`` are on disk and fsynced; ``skipped`` are ``(key, reason)``
+    for messages that could not be read; ``error`` says why the job stopped early ("" when it
+    did not). A save marks exactly ``copied`` for deletion."""
+
+    job: int
+    dest: str
+    kind: str
+    copied: tuple[str, ...]
+    skipped: tuple[tuple[str, str], ...]
+    error: str
+    save: bool
+    size: int

@@ -111,6 +111,30 @@ class RetrieveFailed(Event):
 
 
 @dataclass(frozen=True)
+class CopyRetrieveProgress(Event):
+    job: int
+    uid: str
+    received: int
+    total: int
+
+
+@dataclass(frozen=True)
+class CopyRetrieved(Event):
+    """A message RETRieved for copy job ``job`` (see `RetrieveForCopy`)."""
+
+    job: int
+    uid: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class CopyRetrieveFailed(Event):
+    job: int
+    uid: str
+    message: str
+
+
+@dataclass(frozen=True)
 class CommitDone(Event):
     """QUIT was acknowledged: ``deleted`` are gone; ``missing`` were gone before the commit or
     no longer matched their fingerprint, and were not deleted."""

@@ -91,6 +91,19 @@ class Retrieve(Request):
 
 
 @dataclass(frozen=True)
+class RetrieveForCopy(Request):
+    """``RETR n`` for copy job ``job`` (the server marks it seen). Never superseded: the
+    Mailbox asks for the next message of a copy when the last one is written."""
+
+    job: int
+    uid: str
+
+    @property
+    def priority(self) -> Priority:
+        return Priority.INTERACTIVE
+
+
+@dataclass(frozen=True)
 class Commit(Request):
     """Delete these messages: re-read UIDL, ``RSET``, ``DELE`` each, ``QUIT``, reconnect."""
 

@@ -55,6 +55,7 @@ from popui.pop3.requests import (
     Refresh,
     Request,
     Retrieve,
+    RetrieveForCopy,
     SetDebugLevel,
 )
 from popui.sizes import human_size
@@ -252,6 +253,8 @@ class Pop3Session:
             self._preview(client, request)
         elif isinstance(request, Retrieve):
             self._retrieve(client, request)
+        elif isinstance(request, RetrieveForCopy):
+            self._retrieve_for_copy(client, request)
         elif isinstance(request, Noop):
             client.noop()
         elif isinstance(request, Refresh):
@@ -271,6 +274,8 @@ class Pop3Session:
             self._emit(ev.PreviewFailed(request.uid, message))
         elif isinstance(request, Retrieve):
             self._emit(ev.RetrieveFailed(request.uid, message))
+        elif isinstance(request, RetrieveForCopy):
+            self._emit(ev.CopyRetrieveFailed(request.job, request.uid, message))
         elif isinstance(request, FetchHeaders) and not quiet:
             self._emit(ev.HeadersFailed(request.uids, message))
         elif not quiet and not isinstance(request, Noop):
@@ -579,6 +584,23 @@ class Pop3Session:
         data = client.retr_bytes(info.number, total,
                                  lambda n: self._emit(ev.RetrieveProgress(uid, n, total)))
         self._emit(ev.MessageRetrieved(uid, data))
+
+    def _retrieve_for_copy(self, client: Pop3Client, request: RetrieveForCopy) -> None:
+        job, uid = request.job, request.uid
+        info = self._by_uid.get(uid)
+        if info is None:
+            self._emit(ev.CopyRetrieveFailed(job, uid, "no longer on the server"))
+            return
+        limit = self.account.max_message_size
+        if info.size > limit:
+            self._emit(ev.CopyRetrieveFailed(
+                job, uid, f"{human_size(info.size)}, more than max_message_size "
+                          f"({human_size(limit)}); popui fetch has no such limit"))
+            return
+        total = info.size
+        data = client.retr_bytes(info.number, total,
+                                 lambda n: self._emit(ev.CopyRetrieveProgress(job, uid, n, total)))
+        self._emit(ev.CopyRetrieved(job, uid, data))
 
     # -- commit ----------------------------------------------------------------------------
 

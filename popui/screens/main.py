@@ -19,7 +19,6 @@ from textual.app import ComposeResult
 from textual.containers import Container as Box
 from textual.containers import Vertical
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker
@@ -33,9 +32,9 @@ from popui.patterns import FilterHistory, PatternError
 from popui.pop3 import events as ev
 from popui.pop3.account import Account, Credentials
 from popui.pop3.requests import Preview, Refresh, Retrieve, SetDebugLevel
-from popui.rows import next_sort
 from popui.screens.confirm import ConfirmCommit, ErrorDialog, NoTopDialog, QuitDialog
 from popui.screens.confirm_action import ConfirmAction
+from popui.screens.keeping import KeepingActions
 from popui.screens.message_view import MessageView
 from popui.screens.palette import ScreenCommands
 from popui.screens.sort_dialog import SortDialog
@@ -61,7 +60,7 @@ Trust = Callable[[ev.CertificateRefused, Account], Awaitable[Account | None]]
 """Shows a refused certificate and returns the account to connect with, or None (refused)."""
 
 
-class MainScreen(Screen[None]):
+class MainScreen(KeepingActions):
     BINDINGS = bindings(MAIN_COMMANDS)
     HELP_COMMANDS = MAIN_COMMANDS
     COMMANDS = {ScreenCommands}
@@ -679,9 +678,6 @@ class MainScreen(Screen[None]):
             self.remember_choice("preview", self.preview_mode)
         if self.preview_shown:
             self._schedule_preview()
-
-    def action_cycle_sort(self) -> None:
-        self.message_list.set_sort(next_sort(self.message_list.sort_key))
 
     def sort_by(self, key: str) -> None:
         self.message_list.set_sort(key)

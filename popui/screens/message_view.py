@@ -332,6 +332,7 @@ class MessageView(Screen[str | None]):
         self.all_headers = False
         self.raw_mode = False
         self.saved_paths: list[Path] = []  # what the last save wrote
+        self._save_job: int | None = None  # s: the copy job that is to close the view
 
     @property
     def message(self) -> ParsedMessage | None:
@@ -460,7 +461,7 @@ class MessageView(Screen[str | None]):
             for a in parsed.attachments
         )
         attachments.display = bool(parsed.attachments)
-        attachments.border_title = f"Attachments ({len(parsed.attachments)}): s save, S save all"
+        attachments.border_title = f"Attachments ({len(parsed.attachments)}): w save, W save all"
         if parsed.attachments:
             attachments.highlighted = 0
         self.query_one("#mv-body", Log).focus()
@@ -737,6 +738,42 @@ class MessageView(Screen[str | None]):
     def _nested(self, data: bytes, name: str) -> MessageView:
         return MessageView(f"{self.uid}/attached", len(data), name, data=data,
                            browser=self.browser, opener=self.opener)
+
+    # --- keeping: C copy, s save (copy, then mark), | pipe (popui.screens.keeping) ----------
+
+    def action_copy(self) -> None:
+        self._keep("copy")
+
+    def action_save(self) -> None:
+        self._keep("save")
+
+    def action_pipe(self) -> None:
+        self._keep("pipe")
+
+    @work(exclusive=True, group="keep", exit_on_error=False)
+    async def _keep(self, what: str) -> None:
+        from popui.mailbox import Mailbox
+        from popui.screens import keeping
+
+        if self.message is None:
+            return
+        if self.nested or not isinstance(self.mailbox, Mailbox):
+            self.notify("This is an attached message: q goes back to the one it came in, "
+                        "which C, s and | act on.")
+            return
+        data = self.message.raw
+        if what == "pipe":
+            await keeping.pipe_open_message(self, self.mailbox, self.loading_subject, data)
+            return
+        job = await keeping.copy_open_message(self, self.mailbox, self.uid,
+                                              self.loading_subject, data, save=what == "save")
+        self._save_job = job if what == "save" else None
+
+    @on(msg.CopyDone)
+    def _copy_done(self, message: msg.CopyDone) -> None:
+        """A save of this message is on disk: it is marked now; back to the list, moving on."""
+        if message.event.job == self._save_job and message.event.copied:
+            self.dismiss("mark")
 
     def action_page(self, pages: int) -> None:
         body = self.query_one("#mv-body", Log)

@@ -62,7 +62,7 @@ class ListHeader(Widget):
                     line[start + offset] = char
             if key == lst.sort_key or threads:
                 parts.append((start, start + size))
-        line[0:2] = ["D", "N"][: max(0, min(2, width))]
+        line[0:3] = ["D", "*", "N"][: max(0, min(3, width))]
         content = Content("".join(line))
         for start, end in parts:
             content = content.stylize("$text-accent", start, end)

@@ -39,9 +39,13 @@ def _local_now() -> datetime:
     return datetime.now().astimezone()
 
 
+#: the flag cells: D marked for deletion, * tagged, N never opened here
+FLAGS = 3
+
+
 @dataclass(frozen=True)
 class Columns:
-    """Cell widths of the variable columns; the row is flags(2) gap number gap date gap sender
+    """Cell widths of the variable columns; the row is flags(3) gap number gap date gap sender
     gap subject gap attachment(1) size(6) gap."""
 
     number: int
@@ -51,7 +55,7 @@ class Columns:
 
     def spans(self) -> dict[str, tuple[int, int]]:
         """``sort key -> (start cell, width)`` of the sortable columns."""
-        number = 3
+        number = FLAGS + 1
         date = number + self.number + 1
         sender = date + self.date + 1
         subject = sender + self.sender + 1
@@ -83,6 +87,7 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
         "message-list--sender",
         "message-list--size",
         "message-list--flag",
+        "message-list--tagged",
     }
 
     DEFAULT_CSS = """
@@ -107,6 +112,7 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
         & > .message-list--sender { color: $text-primary; }
         & > .message-list--size { color: $text-muted; }
         & > .message-list--flag { color: $mail-marked; text-style: bold; }
+        & > .message-list--tagged { color: $accent; text-style: bold; }
     }
     """
 
@@ -530,8 +536,8 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
         width = self.row_width if width is None else width
         number = max(1, len(str(self._rows[-1].number)) if self._rows else 1)
         date = max(10, len(self.full_date_format.replace("%Y", "2000")))
-        # flags(2) + gaps(5) + attachment(1) + size(6)
-        fixed = 2 + number + date + 1 + 6 + 6
+        # flags(3) + gaps(5) + attachment(1) + size(6)
+        fixed = FLAGS + number + date + 1 + 6 + 6
         sender = max(8, min(26, (width - fixed) // 3))
         subject = max(1, width - fixed - sender)
         return Columns(number, date, sender, subject)
@@ -546,16 +552,18 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
             return Strip.blank(width, base)
         row = self._view[index]
         marked = row.uid in self.marks
+        tagged = row.uid in self.tags
         is_cursor = index == self._cursor
-        key = (row.uid, row.version, width, marked, is_cursor)
+        key = (row.uid, row.version, width, marked, tagged, is_cursor)
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._render_row(row, width, marked, is_cursor, base)
+            strip = self._render_row(row, width, marked, is_cursor, base, tagged)
             self._strips.set(key, strip)
         return strip
 
     def _render_row(
-        self, row: Row, width: int, marked: bool, is_cursor: bool, base: Style
+        self, row: Row, width: int, marked: bool, is_cursor: bool, base: Style,
+        tagged: bool = False,
     ) -> Strip:
         cols = self.columns(width)
         if marked:
@@ -574,7 +582,6 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
             style = base + column + overlay if column is not None else base + overlay
             return Segment(text, style)
 
-        flags = ("D" if marked else " ") + (" " if row.opened else "N")
         if row.loaded and not row.error:
             sender = row.sender or "(no sender)"
             subject = row.subject or "(no subject)"
@@ -589,7 +596,9 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
             shown = subject if line.show_subject or folded else ""
             subject = line.prefix + (f"({folded}) " if folded > 1 else "") + shown
         segments = [
-            seg(flags, self._style("flag")),
+            seg("D" if marked else " ", self._style("flag")),
+            seg("*" if tagged else " ", self._style("tagged")),
+            seg(" " if row.opened else "N", self._style("flag")),
             seg(" "),
             seg(str(row.number).rjust(cols.number), self._style("number")),
             seg(" "),

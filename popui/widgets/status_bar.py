@@ -40,6 +40,7 @@ class Status:
     """What the filter shows: ``N of M`` (and the bodies ``~b`` could not search)."""
     marked: int = 0
     marked_bytes: int = 0
+    tagged: int = 0
     loaded: int = 0
     total: int = 0
     note: str = ""
@@ -147,6 +148,8 @@ class StatusBar(Widget):
                 "  ",
                 (f"{s.marked} marked ({human_size(s.marked_bytes)})", "bold $mail-marked"),
             ]
+        if s.tagged:
+            parts += ["  ", (f"{s.tagged} tagged", "bold $text-accent")]
         if s.total and s.loaded < s.total:
             percent = 100 * s.loaded // s.total
             parts += ["  ", (f"headers {s.loaded}/{s.total} {percent}%", "$text-muted")]
