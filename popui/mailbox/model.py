@@ -380,6 +380,9 @@ class Mailbox:
     def tag(self, keys: Iterable[str]) -> None:
         self.tags |= {key for key in keys if key in self.rows}
 
+    def untag(self, keys: Iterable[str]) -> None:
+        self.tags.difference_update(keys)
+
     def untag_all(self) -> None:
         self.tags.clear()
 

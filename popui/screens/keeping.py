@@ -48,9 +48,12 @@ def copy_notes(count: int, *, save: bool, retrieved: bool = False) -> list[str]:
 
 def copy_title(rows: list[Row], *, save: bool, tagged: bool) -> str:
     verb = "Save" if save else "Copy"
-    if tagged:
+    if tagged or len(rows) > 1:
         size = human_size(sum(row.size for row in rows))
-        return f"{verb} {len(rows)} tagged message{'s' if len(rows) > 1 else ''} ({size}) to:"
+        what = "tagged messages" if tagged else "messages of this collapsed thread"
+        if len(rows) == 1:
+            what = "tagged message"
+        return f"{verb} {len(rows)} {what} ({size}) to:"
     row = rows[0]
     return f"{verb} “{row.subject or '(no subject)'}” ({human_size(row.size)}) to:"
 
@@ -81,16 +84,30 @@ class KeepingActions(Screen[None]):
         self._list.refresh_rows(keys or ())
         self._status.update_status(tagged=len(self.mailbox.tags))
 
-    def action_tag(self) -> None:
+    def _current_keys(self) -> list[str]:
+        """The current message; on a collapsed thread, every message of it (as mutt)."""
         row = self._list.current
         if row is None:
+            return []
+        if self._list.collapsed_count(row.uid) > 1:
+            return [member.uid for member in self._list.thread_of(row.uid)]
+        return [row.uid]
+
+    def action_tag(self) -> None:
+        """``t``: tag or untag and move on (a collapsed thread: all of it)."""
+        keys = self._current_keys()
+        if not keys:
             return
-        self.mailbox.toggle_tag(row.uid)
-        self._tags_edited([row.uid])
+        if all(key in self.mailbox.tags for key in keys):
+            self.mailbox.untag(keys)
+        else:
+            self.mailbox.tag(keys)
+        self._tags_edited(keys)
         self._list.cursor_down()
 
     def action_tag_filtered(self) -> None:
-        keys = [row.uid for row in self._list.view]
+        result = self._list.filter_result  # collapsed threads' hidden rows too
+        keys = [row.uid for row in (result.rows if result is not None else self._list.view)]
         self.mailbox.tag(keys)
         self._tags_edited()
         shown = "the filter shows" if self._list.filter_text else "in the list"
@@ -114,12 +131,13 @@ class KeepingActions(Screen[None]):
         self.copy_flow(save=True)
 
     def _targets(self) -> tuple[list[Row], bool]:
-        """The tagged messages when there are any, else the current one."""
+        """The tagged messages when there are any (True), else the current one (or its
+        collapsed thread)."""
         tagged = self.mailbox.tagged_rows()
         if tagged:
             return tagged, True
-        current = self._list.current
-        return ([current] if current is not None else []), False
+        rows = [row for key in self._current_keys() if (row := self.mailbox.rows.get(key))]
+        return rows, False
 
     @work(exclusive=True, group="copy", exit_on_error=False)
     async def copy_flow(self, save: bool) -> None:
