@@ -193,7 +193,7 @@ async def test_saving_hostile_attachment_names_stays_in_the_folder(
         view = await open_current(pilot, app)
         count = len(view.message.attachments)
         assert count == 9
-        await pilot.press("A")
+        await pilot.press("W")
         await wait_until(pilot, lambda: isinstance(app.screen, SaveFolderDialog), what="dialog")
         app.screen.query_one(Input).value = str(folder)
         await pilot.press("enter")

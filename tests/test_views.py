@@ -417,7 +417,7 @@ async def test_message_view_pages_with_space_and_offers_the_last_folder(tmp_path
         await pilot.press("minus")
         await wait_until(pilot, lambda: log.scroll_y == 0, what="back up")
         folder = tmp_path / "kept"
-        await save_via_dialog(pilot, app, "a", folder)
+        await save_via_dialog(pilot, app, "w", folder)
         await pilot.press("e")  # the next save offers the folder used last
         await wait_until(pilot, lambda: isinstance(app.screen, SaveFolderDialog), what="dialog")
         assert app.screen.query_one(Input).value == str(folder)
@@ -512,7 +512,7 @@ async def test_message_view_saves_inside_the_folder_and_never_overwrites(tmp_pat
     app = HostApp()
     async with app.run_test(size=(120, 40)) as pilot:
         view = await open_view(pilot, app, raw)
-        await save_via_dialog(pilot, app, "a", folder)
+        await save_via_dialog(pilot, app, "w", folder)
         assert app.screen is view
         assert view.saved_paths == [folder / "passwd (1)"]
         assert (folder / "passwd (1)").read_bytes() == b"root:x:0:0\n"
@@ -524,7 +524,7 @@ async def test_message_view_saves_inside_the_folder_and_never_overwrites(tmp_pat
         ]
         assert any(str(folder / "passwd (1)") in n.message for n in app._notifications)
 
-        await save_via_dialog(pilot, app, "A", folder)
+        await save_via_dialog(pilot, app, "W", folder)
         assert view.saved_paths == [folder / "passwd (2)"]
 
         await save_via_dialog(pilot, app, "e", folder)
@@ -542,11 +542,11 @@ async def test_message_view_save_dialog_cancel_and_bad_folder(tmp_path: Path) ->
     app = HostApp()
     async with app.run_test(size=(120, 40)) as pilot:
         view = await open_view(pilot, app, raw)
-        await save_via_dialog(pilot, app, "a", not_a_folder, accepted=False)
+        await save_via_dialog(pilot, app, "w", not_a_folder, accepted=False)
         assert isinstance(app.screen, SaveFolderDialog)
         assert "Not a folder" in screen_text(app)
         # ~name of no known user, a NUL byte (pasted): said in the dialog, never raised.
-        await save_via_dialog(pilot, app, "a", Path("~no-such-user-popui/x"), accepted=False)
+        await save_via_dialog(pilot, app, "w", Path("~no-such-user-popui/x"), accepted=False)
         assert isinstance(app.screen, SaveFolderDialog)
         assert "No home folder for ~no-such-user-popui" in screen_text(app)
         app.screen.query_one(Input).value = str(tmp_path / "a\0b")
@@ -566,7 +566,7 @@ async def test_message_view_without_attachments_and_failure() -> None:
     app = HostApp()
     async with app.run_test(size=(100, 30)) as pilot:
         view = await open_view(pilot, app, build_message())
-        await pilot.press("a")
+        await pilot.press("w")
         await pilot.pause()
         assert app.screen is view
         assert any("no attachments" in n.message for n in app._notifications)
