@@ -273,3 +273,35 @@ async def test_save_marks_only_what_was_copied_and_names_what_was_not(
         await pilot.press("ctrl+c")
     assert set(maildir_copies(dest)) == {message_id(0), message_id(2)}
     assert mailbox.maildir.seen_message_ids() == {message_id(0), message_id(2)}
+
+
+@run_async
+async def test_a_collapsed_thread_is_tagged_and_copied_whole_and_tilde_t_finds_tags(
+    mailbox, tmp_path: Path
+) -> None:
+    from test_app_reader import _thread, filter_with
+
+    mailbox.maildir.deliver_many(_thread())  # a thread of five, and one unrelated message
+    app = make_app(mailbox, tmp_path)
+    dest = tmp_path / "thread.mbox"
+    async with app.run_test(size=(150, 30)) as pilot:
+        await loaded(pilot, app, 6)
+        lst = app.main.message_list
+        await pilot.press("o", "t")
+        await wait_until(pilot, lambda: lst.threaded, what="threaded")
+        await pilot.press("j", "v")  # the thread's root, collapsed
+        await wait_until(pilot, lambda: len(lst.view) == 2, what="collapsed")
+        await pilot.press("C")  # nothing tagged: the collapsed thread, all of it
+        prompt = await answer_copy_prompt(pilot, app, str(dest))
+        assert "Copy 5 messages of this collapsed thread" in prompt
+        await copy_finished(pilot, app)
+        assert len(mbox_copies(dest)) == 5
+        await pilot.press("k", "t")  # "Unrelated" is tagged alone
+        await pilot.press("t")  # then the whole collapsed thread
+        assert len(app.main.mailbox.tags) == 6
+        await pilot.press("k", "t")  # untag "Unrelated"
+        await pilot.press("V")
+        await filter_with(pilot, "~T")
+        await wait_until(pilot, lambda: len(lst.view) == 5, what="~T shows the tagged")
+        assert {row.subject for row in lst.view} == {"Plans", "Re: Plans"}
+        await pilot.press("ctrl+c")
