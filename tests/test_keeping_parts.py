@@ -108,8 +108,11 @@ class FakeSession:
         self.updates: queue.Queue[ev.Event] = queue.Queue()
 
     def done(self) -> up.CopyDone:
+        """The job's end; the messages written on the way are in ``written``."""
+        self.written: list[up.CopyProgress] = []
         while not isinstance(update := self.updates.get(timeout=10), up.CopyDone):
-            pass
+            if isinstance(update, up.CopyProgress) and update.uid:
+                self.written.append(update)
         return update
 
 
@@ -129,6 +132,8 @@ def test_a_stopped_copy_ends_after_the_message_being_read(tmp_path: Path) -> Non
     copier.stop()
     assert done.copied == ("a", "b") and done.save and done.skipped == ()
     assert done.error == "Stopped after 2 of 3."
+    # each saved message is marked as soon as it is on disk (a quit halfway keeps those marks)
+    assert [(p.uid, p.save, p.done) for p in fake.written] == [("a", True, 1), ("b", True, 2)]
     assert fake.asked.empty()  # c was never asked for
     files = sorted(p.read_bytes() for p in (tmp_path / "out" / "new").iterdir())
     assert files == [b"Subject: a\n\none\n", b"Subject: b\n\ntwo\n"]

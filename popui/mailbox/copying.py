@@ -121,7 +121,8 @@ class Copier:
             return False
         job.copied.append(key)
         self._emit(up.CopyProgress(job.id, key, len(job.copied), len(job.keys),
-                                   job.received + len(data), job.bytes_total, retrieved))
+                                   job.received + len(data), job.bytes_total, retrieved,
+                                   job.save))
         return True
 
     def _finish(self, job: CopyJob, error: str = "") -> None:

@@ -422,6 +422,8 @@ class Mailbox:
     def _copy_progress(self, event: up.CopyProgress) -> None:
         if event.uid and event.retrieved:
             self._set_opened(event.uid)
+        if event.uid and event.save:
+            self.mark([event.uid])
 
     def _copy_done(self, event: up.CopyDone) -> None:
         if self.copying is not None and self.copying.id == event.job:

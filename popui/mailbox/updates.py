@@ -78,6 +78,9 @@ class CopyProgress(Event):
     bytes_total: int
     retrieved: bool = True
     """RETR was used for it (the server marks a message seen)."""
+    save: bool = False
+    """A save: ``uid`` is marked for deletion now that it is on disk (so quitting halfway
+    keeps the marks of what was saved)."""
 
 
 @dataclass(frozen=True)

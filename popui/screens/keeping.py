@@ -172,6 +172,8 @@ class KeepingActions(Screen[None]):
         event = message.event
         if event.uid:
             self._list.refresh_rows([event.uid])
+            if event.save:
+                self.update_marks_status()
         if self.mailbox.copying is not None and self.mailbox.copying.cancelled.is_set():
             return
         note = f"copying {event.done} of {event.total}"
