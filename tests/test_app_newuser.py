@@ -147,16 +147,17 @@ async def test_help_in_the_full_view_lists_the_full_views_keys(demo: DemoServer)
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
         in_list = help_lines(app)
-        assert in_list["Sort"] == "s" and "Save .eml" not in in_list
+        assert in_list["Sort by…"] == "o" and "Save .eml" not in in_list
         await pilot.press("escape")
         await open_first(pilot, app)
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
         in_view = help_lines(app)
         assert in_view["Save"] == "s" and in_view["Save .eml"] == "e"
+        assert in_view["Save attachment"] == "w" and in_view["Copy"] == "C"
         assert in_view["Source"] == "v" and in_view["All headers"] == "h"
         assert in_view["Mark"] == "d" and in_view["Help"].startswith("?")
-        assert "Sort" not in in_view and "Filter" not in in_view
+        assert "Sort by…" not in in_view and "Filter" not in in_view
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, MessageView), what="back")
 
@@ -171,14 +172,14 @@ async def test_the_palette_offers_the_screens_commands_and_one_quit_that_asks(
     async with app.run_test(size=(130, 45)) as pilot:
         await loaded(pilot, app)
         titles = [command.title for command in app.get_system_commands(app.main)]
-        assert titles.count("Quit") == 1 and "Sort" in titles and "Save" not in titles
+        assert titles.count("Quit") == 1 and "Sort by…" in titles and "Save .eml" not in titles
         await pilot.press("d")
         view = await open_first(pilot, app)
         commands = {c.title: c for c in app.get_system_commands(view)}
         titles = [command.title for command in app.get_system_commands(view)]
-        assert {"Save", "Save all", "Save .eml", "Source", "All headers", "Pager", "Mark",
-                "Back", "Help", "Theme"} <= set(titles)
-        assert titles.count("Quit") == 1 and "Sort" not in titles and "Filter" not in titles
+        assert {"Save", "Save attachment", "Save all", "Save .eml", "Source", "All headers",
+                "Pager", "Mark", "Back", "Help", "Theme"} <= set(titles)
+        assert titles.count("Quit") == 1 and "Sort by…" not in titles and "Filter" not in titles
         await commands["Source"].callback()
         await wait_until(pilot, lambda: view.raw_mode, what="source shown")
         await commands["Quit"].callback()
