@@ -147,6 +147,22 @@ def test_a_configured_ca_file_is_trusted(certs: BadCerts, case: str, ca: str,
             client.quit()
 
 
+@pytest.mark.parametrize("implicit", [True, False], ids=["pop3s", "stls"])
+def test_auto_login_over_tls_does_not_pick_apop(certs: BadCerts, implicit: bool) -> None:
+    """A greeting timestamp is no promise that APOP works (GNU Mailutils greets with one and
+    refuses APOP without an APOP database); over TLS, APOP protects nothing more anyway."""
+    with tls_server(certs, "good", implicit=implicit) as server:
+        account = tls_account(server, ca_file=str(certs.ca_file), auth="auto",
+                              security="tls" if implicit else "starttls")
+        client = Pop3Client(account)
+        try:
+            assert b"<" in client.welcome  # the fault server's greeting carries a timestamp
+            assert client.login(Credentials(password=SECRET)) == "plain"
+        finally:
+            client.quit()
+    assert "APOP" not in server.verbs()
+
+
 # -- STLS ------------------------------------------------------------------------------------
 
 

@@ -372,7 +372,9 @@ class Pop3Client(poplib.POP3):
         for name in ("SCRAM-SHA-256", "CRAM-MD5"):
             if name in offered:
                 return name.lower()
-        if _TIMESTAMP.search(self.welcome):
+        # A greeting timestamp is no promise that APOP works (GNU Mailutils greets with one and
+        # needs a separate APOP database); over TLS it protects nothing more than PASS does.
+        if _TIMESTAMP.search(self.welcome) and not self._tls_established:
             return "apop"
         for name in ("PLAIN", "LOGIN"):
             if name in offered:
