@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test venv test-deps dovecot lint screenshots bench
+.PHONY: demo test venv test-deps dovecot servers lint screenshots bench
 
 # Install Debian packages when root (fresh machines, CI); otherwise say what to install.
 define apt_install
@@ -31,10 +31,33 @@ dovecot:
 	  test -x /usr/lib/dovecot/pop3-login || { $(call apt_install,dovecot-pop3d); }; \
 	fi
 
+# The other four servers of the acceptance flow (tests/test_five_servers.py), as private instances.
+# courier-pop, cyrus-pop3d and popa3d each conflict with every other pop3-server (dovecot-pop3d
+# too), so their .debs are unpacked into .servers/ instead of installed; what they need (authdaemon,
+# cyrus master, sasl tools) and mailutils-pop3d, which conflicts with nothing, are installed.
+# A temporary policy-rc.d keeps the packages' postinst from starting daemons on standard ports.
+SERVER_DEPS := courier-base courier-authdaemon courier-authlib-userdb cyrus-common sasl2-bin mailutils-pop3d
+SERVER_DEBS := courier-pop cyrus-pop3d popa3d
+
+servers:
+	@if [ "$$(id -u)" != 0 ]; then echo "the four extra POP3 servers need root; their tests skip" >&2; exit 0; fi; \
+	missing=""; for p in $(SERVER_DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ] && command -v apt-get >/dev/null 2>&1; then \
+	  policy=/usr/sbin/policy-rc.d; own=; \
+	  if [ ! -e $$policy ]; then printf '#!/bin/sh\nexit 101\n' >$$policy; chmod 755 $$policy; own=1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  status=$$?; [ -z "$$own" ] || rm -f $$policy; [ $$status = 0 ] || exit $$status; \
+	fi; \
+	if [ ! -x .servers/usr/sbin/popa3d ]; then \
+	  rm -rf .servers.tmp && mkdir -p .servers.tmp && cd .servers.tmp && apt-get download $(SERVER_DEBS) \
+	  && for deb in *.deb; do dpkg-deb -x $$deb root; done && cd .. && rm -rf .servers \
+	  && mv .servers.tmp/root .servers && rm -rf .servers.tmp; \
+	fi
+
 demo: venv
 	$(BIN)/popui --demo
 
-test: test-deps dovecot
+test: test-deps dovecot servers
 	$(BIN)/ruff check popui tests bench
 	$(BIN)/mypy --strict popui
 	$(BIN)/python -m pytest -q
