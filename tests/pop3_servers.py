@@ -427,6 +427,8 @@ proc_path: {r}/run/proc
 autocreate_quota: 100000
 autocreate_post: yes
 popminpoll: 0
+# Keep raw UTF-8 headers as delivered (the default turns each 8-bit byte into an X).
+munge8bit: no
 syslog_prefix: popui-cyrus
 """)
         (r / "cyrus.conf").write_text(f"""\
