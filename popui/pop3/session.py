@@ -558,8 +558,12 @@ class Pop3Session:
         except SysTemp:
             raise
         except ServerError as exc:
+            unknown = not self.capabilities.known
             self._emit(ev.PreviewFailed(request.uid, f"The server's TOP failed: {exc}",
-                                        top_unsupported=not self.capabilities.known))
+                                        top_unsupported=unknown))
+            if unknown and not self._headers_done:  # no CAPA, and TOP never worked: missing
+                self._top_broken = True
+                self._say_top_missing()
             return
         head = header_block(data)
         body_lines = data[len(head):].count(b"\n")
