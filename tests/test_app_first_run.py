@@ -29,6 +29,18 @@ async def listed(pilot, app: PopuiApp, count: int) -> None:
                      and app.main.status.status.loaded == count, what="the mailbox listed")
 
 
+async def fill_the_form(pilot, app: PopuiApp, mailbox, port: int, security: str) -> None:
+    """The "add account" form: account "home" for ``mailbox`` on ``port``, then Enter."""
+    await wait_until(pilot, lambda: isinstance(app.screen, AccountForm), what="the form")
+    form = app.screen
+    for widget_id, value in (("name", "home"), ("host", mailbox.server.host),
+                             ("port", str(port)), ("user", mailbox.name)):
+        form.query_one(f"#{widget_id}", Input).focus()
+        await type_text(pilot, value)
+    form.query_one("#security", Select).value = security
+    await pilot.press("enter")
+
+
 @run_async
 async def test_first_run_adds_an_account_and_logs_in(mailbox, tmp_path: Path) -> None:
     mailbox.fill(3)
@@ -37,14 +49,8 @@ async def test_first_run_adds_an_account_and_logs_in(mailbox, tmp_path: Path) ->
     app = PopuiApp(account=None, settings=Settings(), config_path=config,
                    state_folder=tmp_path / "state")
     async with app.run_test(size=(110, 50)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, AccountForm), what="the form")
-        form = app.screen
-        for widget_id, value in (("name", "home"), ("host", server.host),
-                                 ("port", str(server.port_plain)), ("user", mailbox.name)):
-            form.query_one(f"#{widget_id}", Input).focus()
-            await type_text(pilot, value)
-        form.query_one("#security", Select).value = "none"  # loopback: allowed in the clear
-        await pilot.press("enter")
+        # loopback: allowed in the clear
+        await fill_the_form(pilot, app, mailbox, server.port_plain, "none")
         await wait_until(pilot, lambda: isinstance(app.screen, PasswordPrompt), what="prompt")
         assert f"Password for {mailbox.name}@{server.host}" in screen_text(app)
         await type_text(pilot, mailbox.password)
@@ -95,14 +101,8 @@ async def test_the_form_saves_nothing_when_the_login_fails(mailbox, tmp_path: Pa
     app = PopuiApp(account=None, settings=Settings(), config_path=config,
                    state_folder=tmp_path / "state")
     async with app.run_test(size=(110, 50)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, AccountForm), what="the form")
-        form = app.screen
-        for widget_id, value in (("name", "home"), ("host", server.host),
-                                 ("port", str(server.port_tls)), ("user", mailbox.name)):
-            form.query_one(f"#{widget_id}", Input).focus()
-            await type_text(pilot, value)
-        form.query_one("#security", Select).value = "tls"  # the test CA is not trusted here
-        await pilot.press("enter")
+        # the test CA is not trusted here
+        await fill_the_form(pilot, app, mailbox, server.port_tls, "tls")
         # the server is checked before the password is asked: its certificate first
         await wait_until(pilot, lambda: isinstance(app.screen, CertificateDialog)
                          and "SHA-256" in screen_text(app), what="certificate dialog")

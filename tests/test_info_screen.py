@@ -9,31 +9,10 @@ from engine_support import dovecot_account
 from fault_server import PASSWORD, USER, fault_server
 
 from popui.app import PopuiApp
+from popui.credentials import StaticSecret
 from popui.pop3.account import Account, Credentials
 from popui.pop3.client import Pop3Client
 from popui.screens.info import InfoScreen
-
-
-class Secrets:
-    """The account's password, as if stored."""
-
-    def __init__(self, password: str) -> None:
-        self.password = password
-
-    def get_password(self) -> str | None:
-        return self.password
-
-    def get_oauth_token(self) -> str | None:
-        return None
-
-    def remember(self, password: str) -> str | None:
-        return None
-
-    def forget(self) -> bool:
-        return False
-
-    def keyring_status(self) -> str | None:
-        return None
 
 
 async def rendered(client: Pop3Client) -> str:
@@ -95,7 +74,7 @@ async def test_courier_utf8_mode_is_shown() -> None:
 async def test_the_app_info_screen_shows_both_sets_on_a_dovecot_stls_session(mailbox) -> None:
     mailbox.fill(2)
     app = PopuiApp(account=dovecot_account(mailbox, port="stls"),
-                   secrets=Secrets(mailbox.password), state_folder=False)
+                   secrets=StaticSecret(mailbox.password), state_folder=False)
     async with app.run_test(size=(110, 100)) as pilot:
         await wait_until(pilot, lambda: app.main.status.status.loaded == 2, what="2 rows")
         await pilot.press("i")
