@@ -413,3 +413,27 @@ def test_numbers_that_are_not_plain_ascii_digits_get_an_error(server: Pop3Server
     assert error_of(client.top, 1, huge).startswith(b"-ERR TOP needs")
     assert client.top(1, 0)[0].startswith(b"+OK")  # the session is still alive
     client.quit()
+
+
+def test_demo_ends_with_an_html_invitation_and_its_discussion(parsed: list[EmailMessage]) -> None:
+    """The newest messages are what the README's screenshots show: an HTML-only mail with links
+    and attachments, and a thread of replies to it that branches."""
+    invitation, *replies = parsed[-4:]
+    assert invitation.get_body(("plain",)) is None
+    html = invitation.get_body(("html",)).get_content()
+    assert html.count('<a href="') >= 3
+    assert [(part.get_content_type(), part.get_filename()) for part in
+            invitation.iter_attachments()] == [("application/pdf", "workshop-agenda.pdf"),
+                                               ("text/calendar", "workshop.ics")]
+    parents = [reply["In-Reply-To"] for reply in replies]
+    ids = [msg["Message-ID"] for msg in parsed[-4:]]
+    assert parents == [ids[0], ids[0], ids[1]]  # two answers to it, one answer to an answer
+    assert NOW - timedelta(days=2) < invitation["Date"].datetime
+
+
+def test_demo_replies_quote_the_demo_user(parsed: list[EmailMessage]) -> None:
+    """A reply in this mailbox answers the mailbox owner, so it quotes them, not its own sender."""
+    replies = [msg for msg in parsed[:-4] if msg["In-Reply-To"]]
+    assert replies
+    for msg in replies:
+        assert "Demo User wrote:\r\n> " in msg.get_body(("plain",)).get_content()

@@ -116,6 +116,13 @@ SPAM = [
      "Our AI bot trades for you. Guaranteed returns."),
 ]
 BIG_SIZES = (1_200_000, 2_600_000, 4_700_000)
+# The newest messages: an invitation and its replies (who, replying to which, what).
+WORKSHOP: list[tuple[Person, int, str]] = [
+    (PEOPLE[10], -1, ""),
+    (PEOPLE[11], 0, "Great, thanks! Is there parking nearby, or should I take the train?"),
+    (PEOPLE[0], 0, "Could I bring a colleague? She looks after our mail gateway."),
+    (PEOPLE[10], 1, "Take the train, the hub is five minutes from the station. Alice: sure!"),
+]
 
 
 def generate_demo_mailbox(
@@ -130,6 +137,9 @@ def generate_demo_mailbox(
     ages = sorted((rng.uniform(300, span) for _ in range(count)), reverse=True)
     if ages:
         ages[-1] = 300  # the newest arrived five minutes ago
+    if count > len(WORKSHOP):  # the workshop discussion: yesterday and today
+        for n, hours in enumerate((27, 6, 3.5), start=count - len(WORKSHOP)):
+            ages[n] = min(ages[n - 1], hours * 3600)
     kinds = _kinds(count, rng)
     builder = _Builder(rng, seed)
     out = []
@@ -151,6 +161,9 @@ def _kinds(count: int, rng: random.Random) -> list[str]:
         kinds[rng.randrange(count // 3, count)] = kind  # junk and big ones are fairly recent
     if count:
         kinds[0] = "personal"  # something to reply to
+    if count > len(WORKSHOP):
+        # The newest: an HTML mail with links and attachments, and the discussion it started.
+        kinds[-len(WORKSHOP):] = ["workshop"] * len(WORKSHOP)
     return kinds
 
 
@@ -165,6 +178,7 @@ class _Builder:
         self.subject = ""
         self.big = 0
         self.spam = 0
+        self.workshop: list[Conversation] = []
 
     def build(self, i: int, kind: str, date: datetime) -> bytes:
         msg = EmailMessage()  # the MIME structure; top-level headers are written directly
@@ -183,9 +197,11 @@ class _Builder:
             "Message-ID": message_id,
             **self.headers,
         }
-        if kind in ("personal", "japanese", "attachment", "big", "reply"):
+        if kind in ("personal", "japanese", "attachment", "big", "reply", "workshop"):
             references = f"{self.references} {message_id}".strip()
             self.threads.append(Conversation(message_id, self.subject, self.person, references))
+            if kind == "workshop":
+                self.workshop.append(self.threads[-1])
         for n, part in enumerate(msg.walk()):
             if part.is_multipart():
                 part.set_boundary(f"==popui-demo-{i}-{n}==")
@@ -232,7 +248,8 @@ class _Builder:
         self.headers["References"] = parent.references.replace(" ", "\r\n ")
         self.references = parent.references
         msg.set_content(
-            f"{self.rng.choice(REPLIES)}\n\n{parent.person.name} wrote earlier:\n> Hi,\n> ...\n"
+            f"{self.rng.choice(REPLIES)}\n\n{ME[0]} wrote:\n"
+            f"> Good idea, {parent.person.name.split()[0]}. Let me check and get back to you.\n"
         )
 
     def _forward(self, msg: EmailMessage, i: int) -> None:
@@ -306,6 +323,58 @@ class _Builder:
             self._subject("Logs, zipped")
             msg.add_attachment(_zip(), maintype="application", subtype="zip",
                                filename="logs.zip")
+
+    def _workshop(self, msg: EmailMessage, i: int) -> None:
+        person, parent_index, text = WORKSHOP[len(self.workshop)]
+        if parent_index < 0:
+            return self._invitation(msg, person)
+        parent = self.workshop[parent_index]
+        self._from(msg, person)
+        self._subject(f"Re: {self.workshop[0].subject}")
+        self.headers["In-Reply-To"] = parent.message_id
+        self.headers["References"] = parent.references.replace(" ", "\r\n ")
+        self.references = parent.references
+        quoted = WORKSHOP[parent_index][2] or "Let me know if you have any questions."
+        msg.set_content(f"{text}\n\n{parent.person.name} wrote:\n> {quoted}\n")
+
+    def _invitation(self, msg: EmailMessage, person: Person) -> None:
+        """HTML only, as many mailers send it: headings, links; a PDF and a calendar entry."""
+        self._from(msg, person)
+        self._subject("Workshop on Thursday: agenda, room and slides")
+        agenda = "<br>".join(
+            f"<b>{time}</b> {what}" for time, what in (
+                ("09:30", "Welcome and coffee"), ("10:00", "Terminal UIs with Textual"),
+                ("11:30", "POP3, IMAP and what mail clients get wrong"),
+                ("13:00", "Lunch (vegetarian options)"), ("14:00", "Hands-on: your own mail tool"),
+            )
+        )
+        msg.set_content(
+            "<html><head><style>p { margin: 0 0 1em }</style></head><body>"
+            "<p>Hi all,</p>"
+            "<p>Thanks for signing up! Here is everything you need for <b>Thursday</b>.</p>"
+            "<h2>Agenda</h2>"
+            f"<p>{agenda}</p>"
+            "<h2>Getting there</h2>"
+            "<p>We are in <b>room 4.12</b> on the fourth floor "
+            '(<a href="https://maps.example.com/?q=innovation+hub">map</a>). '
+            "Bring a laptop with Python 3.11 or newer.</p>"
+            "<ul>"
+            '<li>Slides: <a href="https://slides.example.com/textual-workshop">'
+            "slides.example.com/textual-workshop</a></li>"
+            '<li>Exercises: <a href="https://git.example.com/workshop/exercises">'
+            "the exercises repository</a></li>"
+            '<li>Questions before the day? <a href="mailto:priya@example.in">Write to me</a>'
+            "</li></ul>"
+            "<p>The agenda and a calendar entry are attached. Let me know if you have any "
+            "questions.</p>"
+            "<p>See you there,<br>Priya</p>"
+            '<img src="https://t.example.com/open?id=workshop" width="1" height="1">'
+            "</body></html>\n",
+            subtype="html",
+        )
+        msg.add_attachment(_pdf(38_000), maintype="application", subtype="pdf",
+                           filename="workshop-agenda.pdf")
+        msg.add_attachment(_ics(), maintype="text", subtype="calendar", filename="workshop.ics")
 
     def _short(self, msg: EmailMessage, i: int) -> None:
         person = self.rng.choice(PEOPLE)
@@ -407,6 +476,14 @@ def _png(width: int, height: int, noisy: bool = False) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
             + chunk(b"IDAT", zlib.compress(raw, 0 if noisy else 6)) + chunk(b"IEND", b""))
+
+
+def _ics() -> bytes:
+    return (
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//popui demo//EN\r\nBEGIN:VEVENT\r\n"
+        b"UID:workshop@popui.demo\r\nDTSTAMP:20250101T000000Z\r\nSUMMARY:Textual workshop\r\n"
+        b"LOCATION:Room 4.12\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
 
 
 @functools.cache
