@@ -23,6 +23,8 @@ from dovecot import DovecotServer, MailUser, require_dovecot
 from hypothesis import settings
 from memory_keyring import MemoryKeyring
 
+from popui.demo import DemoServer, start_demo_server
+
 # Property tests: a fixed, derandomised profile everywhere (CI gets the same cases every run);
 # HYPOTHESIS_PROFILE=explore draws new ones while developing.
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
@@ -39,6 +41,16 @@ def dovecot() -> Iterator[DovecotServer]:
     require_dovecot()
     with DovecotServer() as server:
         yield server
+
+
+@pytest.fixture
+def demo() -> Iterator[DemoServer]:
+    """The embedded demo server with 20 messages (modules may define their own ``demo``)."""
+    server = start_demo_server(20)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

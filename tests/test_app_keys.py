@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,22 +13,13 @@ from textual.widgets import Checkbox, Input
 from popui.app import PopuiApp
 from popui.config import Settings, UiSettings, load_settings
 from popui.credentials import StaticSecret
-from popui.demo import DEMO_PASSWORD, DemoServer, start_demo_server
+from popui.demo import DEMO_PASSWORD, DemoServer
 from popui.screens.confirm import ErrorDialog
 from popui.screens.help import HelpScreen
 from popui.screens.password_prompt import PasswordPrompt
 from popui.screens.sort_dialog import SortDialog
 from popui.themes import shipped_themes_dir
 from popui.widgets.list_header import ListHeader
-
-
-@pytest.fixture
-def demo() -> Iterator[DemoServer]:
-    server = start_demo_server(20)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 class RecordingSecrets:

@@ -3,24 +3,13 @@ surprises), driven through the real app on the demo server and read off the scre
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from app_support import run_async, screen_text, type_text, wait_until
 from test_app_keys import demo_app, listed
 
 from popui.config import load_settings
-from popui.demo import DemoServer, start_demo_server
-
-
-@pytest.fixture
-def demo() -> Iterator[DemoServer]:
-    server = start_demo_server(20)
-    try:
-        yield server
-    finally:
-        server.stop()
+from popui.demo import DemoServer
 
 
 @run_async

@@ -3,28 +3,17 @@ on the embedded demo server (a real POP3 server on this machine)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from app_support import HostApp, run_async, screen_text, wait_until
 from textual.pilot import Pilot
 
 from popui.app import PopuiApp
 from popui.config import Settings, load_settings
 from popui.credentials import StaticSecret
-from popui.demo import DEMO_PASSWORD, DemoServer, start_demo_server
+from popui.demo import DEMO_PASSWORD, DemoServer
 from popui.screens.message_view import MessageView
 from popui.themes import shipped_themes_dir
-
-
-@pytest.fixture
-def demo() -> Iterator[DemoServer]:
-    server = start_demo_server(20)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def demo_app(server: DemoServer, **kwargs: object) -> PopuiApp:
