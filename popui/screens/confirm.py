@@ -78,7 +78,8 @@ class QuitDialog(ModalScreen[QuitChoice]):
     """Quit with marks pending: dismisses "commit", "keep" (the marks wait for next time),
     "forget" (the marks are dropped) or "cancel". Only "commit" ever deletes anything."""
 
-    DEFAULT_CSS = dialog_css("QuitDialog")
+    # four buttons: wide enough for them side by side at 80 columns
+    DEFAULT_CSS = dialog_css("QuitDialog", "QuitDialog > Vertical { width: 76; }")
     AUTO_FOCUS = "#cancel"  # the safe answer (a selector: no crash if torn down unbuilt)
     BINDINGS = [
         Binding("c", "choose('commit')", "Commit and quit"),
@@ -99,14 +100,14 @@ class QuitDialog(ModalScreen[QuitChoice]):
                 markup=False,
             )
             yield Static(
-                "Commit deletes them on the server before quitting. Quitting otherwise sends "
-                "no DELE at all: the marks are kept for next time, or forgotten.",
+                "Commit deletes them on the server, then quits. Keep marks quits and keeps "
+                "them for next time; Forget quits and drops them. Neither sends any DELE.",
                 markup=False,
             )
             with Horizontal():
-                yield Button("Commit and quit (c)", id="commit", variant="error")
+                yield Button("Commit (c)", id="commit", variant="error")
                 yield Button("Keep marks (k)", id="keep")
-                yield Button("Forget marks (f)", id="forget")
+                yield Button("Forget (f)", id="forget")
                 yield Button("Cancel (esc)", id="cancel", variant="primary")
 
     @on(Button.Pressed)
