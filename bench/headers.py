@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dovecot_mailbox import dovecot_mailbox
-from latency_proxy import LatencyProxy
+from latency_proxy import ProxyProcess
 
 from popui.pop3 import events as ev
 from popui.pop3.account import Account, Credentials
@@ -106,7 +106,7 @@ def main() -> None:
     with dovecot_mailbox(n) as user:
         target = (user.server.host, user.server.port_plain)
         for rtt in args.rtt:
-            with LatencyProxy(target, rtt / 2000) as proxy:
+            with ProxyProcess(target, rtt / 2000) as proxy:
                 login = (proxy.host, proxy.port, user.name, user.password, n)
                 t_raw = raw(*login)
                 t_engine = engine(*login)

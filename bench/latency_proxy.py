@@ -11,10 +11,12 @@ about one RTT, as on a real long link. TLS passes through untouched.
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import queue
 import socket
 import threading
 import time
+from typing import Any
 
 _EOF = b""
 
@@ -134,3 +136,65 @@ class LatencyProxy:
             sock.close()
         for thread in threads:
             thread.join(timeout=5)
+
+
+class _SharedDelay(LatencyProxy):
+    """The proxy in its own process, its delay read from memory the parent can change."""
+
+    def __init__(self, target: tuple[str, int], shared: Any) -> None:
+        self._shared = shared
+        super().__init__(target, 0.0)
+
+    @property  # type: ignore[override]
+    def delay(self) -> float:
+        return float(self._shared.value)
+
+    @delay.setter
+    def delay(self, value: float) -> None:
+        self._shared.value = value
+
+
+def _serve(target: tuple[str, int], shared: Any, address: Any, stop: Any) -> None:
+    with _SharedDelay(target, shared) as proxy:
+        address.put(proxy.address)
+        stop.wait()
+
+
+class ProxyProcess:
+    """``LatencyProxy`` in a process of its own, as the network is: its threads do not compete
+    for the measured program's interpreter lock. Set ``delay`` at any time, as on the proxy."""
+
+    def __init__(self, target: tuple[str, int], delay: float) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._shared = context.Value("d", delay)
+        self._stop = context.Event()
+        addresses: Any = context.Queue()
+        self._process = context.Process(target=_serve, args=(target, self._shared, addresses,
+                                                             self._stop), daemon=True)
+        self._process.start()
+        self.address: tuple[str, int] = addresses.get(timeout=30)
+
+    @property
+    def host(self) -> str:
+        return self.address[0]
+
+    @property
+    def port(self) -> int:
+        return self.address[1]
+
+    @property
+    def delay(self) -> float:
+        return float(self._shared.value)
+
+    @delay.setter
+    def delay(self, value: float) -> None:
+        self._shared.value = value
+
+    def __enter__(self) -> ProxyProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._process.join(timeout=10)
+        if self._process.is_alive():
+            self._process.kill()

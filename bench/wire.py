@@ -1,7 +1,9 @@
 """Benchmark: every list row filled, at the speed of the wire? (issue 9)
 
 One private Dovecot holds N messages with realistic header blocks (mean ~1.75 KB, see
-realistic_headers.py); one latency proxy sits in front of it (RTT 20 ms by default). Each round
+realistic_headers.py); one latency proxy sits in front of it (RTT 20 ms by default), in a process
+of its own as a network would be (in this process its threads took the interpreter lock from the
+engine and made it look 2x slower than it is). Each round
 measures, one after the other and in the same run (so load on the machine hits them all alike):
 
 - raw:          one socket, all ``TOP n 0`` sent at once, replies counted, never parsed — the
@@ -55,7 +57,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from dovecot_mailbox import dovecot_mailbox  # noqa: E402
 from headers import engine, raw  # noqa: E402
-from latency_proxy import LatencyProxy  # noqa: E402
+from latency_proxy import ProxyProcess  # noqa: E402
 
 GOALS = {  # (numerator, denominator): at most this ratio
     ("engine", "raw"): 1.5,
@@ -294,7 +296,7 @@ def measure(args: argparse.Namespace) -> Results:
     skip = set(args.skip)
     with dovecot_mailbox(args.messages) as user, tempfile.TemporaryDirectory() as tmp:
         target = (user.server.host, user.server.port_plain)
-        with LatencyProxy(target, 0.0) as proxy:  # one proxy: one port, so caches stay valid
+        with ProxyProcess(target, 0.0) as proxy:  # one proxy: one port, so caches stay valid
             login = Login(proxy.host, proxy.port, user.name, user.password, args.messages)
             neomutt = None
             if "neomutt" not in skip and NeoMutt.available():

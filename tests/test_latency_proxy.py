@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from dovecot import MailUser
-from latency_proxy import LatencyProxy
+from latency_proxy import LatencyProxy, ProxyProcess
 
 
 class _Echo(socketserver.BaseRequestHandler):
@@ -64,6 +64,22 @@ def test_round_trip_takes_at_least_the_rtt(echo_server: tuple[str, int]) -> None
             sock.sendall(b"ping %d\n" % i)
             assert recv_exactly(sock, 7) == b"ping %d\n" % i
             assert time.monotonic() - start >= 2 * delay
+
+
+def test_the_proxy_in_a_process_of_its_own_takes_a_new_delay(echo_server: tuple[str, int]) -> None:
+    """The benchmarks run the proxy out of process (it stands for the network) and change its
+    delay between a cold fill at RTT 0 and the measured rounds."""
+    with ProxyProcess(echo_server, 0.0) as proxy, socket.create_connection(
+        proxy.address, timeout=10
+    ) as sock:
+        sock.sendall(b"fast\n")
+        assert recv_exactly(sock, 5) == b"fast\n"
+        proxy.delay = 0.05
+        assert proxy.delay == 0.05
+        start = time.monotonic()
+        sock.sendall(b"slow\n")
+        assert recv_exactly(sock, 5) == b"slow\n"
+        assert time.monotonic() - start >= 0.1
 
 
 def test_pipelined_requests_are_not_serialised(echo_server: tuple[str, int]) -> None:
