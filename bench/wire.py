@@ -15,9 +15,9 @@ measures, one after the other and in the same run (so load on the machine hits t
 - neomutt warm: ``neomutt -f pop://...`` with its header cache filled, in a pseudo-terminal,
                 from start until it quits after showing the index (when neomutt is installed;
                 ``apt-get install neomutt``);
-- app cold/warm: ``PopuiApp`` headless (``run_test``) in a fresh interpreter, from process start
-                (imports count) until every row is filled: cold with an empty state folder,
-                warm reopening with the header cache the cold run left.
+- app cold/warm: ``PopuiApp`` headless (``run_test``) in a fresh interpreter (app_child.py),
+                from process start (imports count) until every row is filled: cold with an
+                empty state folder, warm reopening with the header cache the cold run left.
 
 ``--before`` adds engine+parse and the app with the header summariser of before issue 9 (loaded
 from git, see summarize.py), to show what the fast summariser changes end to end.
@@ -32,12 +32,10 @@ for. Nothing here is a test; run it on an otherwise idle machine and say which o
 from __future__ import annotations
 
 import argparse
-import asyncio
 import fcntl
 import os
 import pty
 import queue
-import resource
 import shutil
 import statistics
 import struct
@@ -64,7 +62,6 @@ GOALS = {  # (numerator, denominator): at most this ratio
     ("app cold", "neomutt warm"): 2.0,
     ("app warm", "neomutt warm"): 0.8,
 }
-APP_TIMEOUT = 900.0
 
 
 @dataclass(frozen=True)
@@ -213,42 +210,10 @@ class AppRun:
     cache_bytes: int
 
 
-def rows_filled(app: object, n: int) -> bool:
-    """Every one of the ``n`` rows has its headers (or failed to get them): the Mailbox model's
-    count, read on the UI thread."""
-    mailbox = getattr(app, "mailbox", None)
-    return mailbox is not None and len(mailbox.rows) == n and mailbox.loaded == n
-
-
-async def _fill_in_app(login: Login, state: Path, before: bool) -> None:
-    """In the child: start the app headless, wait for every row, report on stdout."""
-    import popui.mailbox.model
-    from popui.app import PopuiApp
-
-    if before:  # where the Mailbox model parses header blocks, fresh and cached
-        popui.mailbox.model.summarize_headers = _summarizer(True)  # type: ignore[assignment]
-    from popui.credentials import StaticSecret
-    from popui.pop3.account import Account
-
-    account = Account(name="bench", host=login.host, port=login.port, security="none",
-                      auth="user", user=login.user, timeout=60)
-    app = PopuiApp(account=account, secrets=StaticSecret(login.password), state_folder=state,
-                   crash_folder=state)
-    async with app.run_test(size=(160, 50)) as pilot:
-        deadline = time.monotonic() + APP_TIMEOUT
-        while not rows_filled(app, login.n):
-            if time.monotonic() > deadline:
-                print("TIMEOUT", flush=True)
-                return
-            await pilot.pause(0.02)
-        rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(f"FILLED {rss_kb}", flush=True)
-
-
 def app_fill(login: Login, state: Path, before: bool = False) -> AppRun:
     """The app in a fresh interpreter: process start to every row filled."""
-    command = [sys.executable, __file__, "--app-child", login.host, str(login.port), login.user,
-               str(login.n), str(state), "before" if before else "now"]
+    command = [sys.executable, str(ROOT / "bench" / "app_child.py"), login.host, str(login.port),
+               login.user, str(login.n), str(state), "before" if before else "now"]
     start = time.perf_counter()
     proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert proc.stdin is not None and proc.stdout is not None
@@ -269,13 +234,6 @@ def app_fill(login: Login, state: Path, before: bool = False) -> AppRun:
     return AppRun(elapsed, int(line.split()[1]) / 1024, cache)
 
 
-def _app_child(argv: list[str]) -> None:
-    host, port, user, n, state, which = argv
-    password = sys.stdin.readline().rstrip("\n")
-    login = Login(host, int(port), user, password, int(n))
-    asyncio.run(_fill_in_app(login, Path(state), which == "before"))
-
-
 # -- the run -------------------------------------------------------------------------------------
 
 
@@ -291,8 +249,18 @@ class Results:
         return statistics.median(self.times[name]) if self.times.get(name) else None
 
 
+def compile_popui() -> None:
+    """Byte-compile popui as ``pip install`` does: an editable checkout (or one run with
+    PYTHONDONTWRITEBYTECODE) compiles every module from source at each start, which no
+    installed copy does."""
+    import compileall
+
+    compileall.compile_dir(ROOT / "popui", quiet=1)
+
+
 def measure(args: argparse.Namespace) -> Results:
     results = Results()
+    compile_popui()
     skip = set(args.skip)
     with dovecot_mailbox(args.messages) as user, tempfile.TemporaryDirectory() as tmp:
         target = (user.server.host, user.server.port_plain)
@@ -367,9 +335,6 @@ def report(args: argparse.Namespace, results: Results) -> None:
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["--app-child"]:
-        _app_child(sys.argv[2:])
-        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", "--messages", type=int, default=10_000)
     parser.add_argument("--rtt", type=float, default=20.0, help="round trip in ms (default 20)")

@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from popui import locations
 from popui.cli.commands import run_command
@@ -19,22 +20,48 @@ from popui.credentials import Secrets, SecretSource, StaticSecret
 from popui.pop3.account import Account
 from popui.pop3.protocol_log import LogFileError, check_log_file
 
+if TYPE_CHECKING:
+    from popui.mailbox import Mailbox
+
 _AD_HOC = ("host", "port", "user", "security", "auth", "ca_file", "password_command",
            "allow_plaintext_password")
+
+
+def start_mailbox(account: Account, secrets: Secrets, *, debug_level: int = 0,
+                  log_file: Path | None = None, store_folder: Path | None) -> Mailbox:
+    """The account's Mailbox, logging in with the stored secret on threads of its own."""
+    from popui.mailbox import Mailbox
+    from popui.pop3.protocol_log import ProtocolLog
+
+    mailbox = Mailbox(account, log=ProtocolLog(level=debug_level, path=log_file),
+                      store_folder=store_folder)
+    mailbox.log_in_early(secrets)
+    return mailbox
 
 
 def run_app(
     *, settings: Settings, account: Account | None, secrets: Secrets | None, debug_level: int,
     log_file: Path | None, config_path: Path, keep_state: bool = True,
 ) -> int:
-    """Start the TUI (the one place tests patch to stop short of it)."""
+    """Start the TUI (the one place tests patch to stop short of it).
+
+    With an account known, its Mailbox starts first and logs in with the stored secret while
+    Textual is imported and the screen is built: those round trips cost nothing then."""
+    mailbox = None
+    if account is not None and secrets is not None:
+        mailbox = start_mailbox(account, secrets, debug_level=debug_level, log_file=log_file,
+                                store_folder=locations.state_dir() if keep_state else None)
     from popui.app import PopuiApp
 
     app = PopuiApp(
         settings=settings, account=account, secrets=secrets, debug_level=debug_level,
-        log_file=log_file, config_path=config_path, state_folder=keep_state,
+        log_file=log_file, config_path=config_path, state_folder=keep_state, mailbox=mailbox,
     )
-    app.run()
+    try:
+        app.run()
+    finally:
+        if mailbox is not None:  # the app stops it when it ran; not if it failed to start
+            mailbox.stop()
     return app.return_code or 0
 
 

@@ -61,12 +61,14 @@ class PopuiApp(App[None]):
         theme_dirs: Iterable[Path] | None = None,
         state_folder: Path | bool = True,
         crash_folder: Path | None = None,
+        mailbox: Mailbox | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings or Settings()
         self.account = account
         self.secrets = secrets
-        self.protocol_log = ProtocolLog(level=debug_level, path=log_file)
+        self.protocol_log = (mailbox.log if mailbox is not None
+                             else ProtocolLog(level=debug_level, path=log_file))
         self.config_path = config_path if config_path is not None else self.settings.path
         self.clock = clock
         self.session_options = session_options or {}
@@ -75,7 +77,9 @@ class PopuiApp(App[None]):
         self.crash_folder = crash_folder
         """Where a crash report goes (default: the state dir)."""
         """Where local state lives: a folder, True for the platform state dir, False for none."""
-        self.mailbox: Mailbox | None = None
+        self.mailbox = mailbox
+        """The account's Mailbox: given when it started before the app (`popui.__main__`),
+        else made once the account is known."""
         self.main: MainScreen | None = None
         self._theme_ready = False
         self._saved_theme = ""
@@ -96,13 +100,15 @@ class PopuiApp(App[None]):
             await self._open_mailbox()
 
     async def _open_mailbox(self) -> None:
-        """The main screen, bound to a new Mailbox of the account; it logs in by itself."""
+        """The main screen, bound to the account's Mailbox (a new one unless it started before
+        the app); the screen logs in, or takes over the login under way."""
         from popui.mailbox import Mailbox
 
         assert self.account is not None
-        self.mailbox = Mailbox(self.account, log=self.protocol_log,
-                               store_folder=self._store_folder(),
-                               session_options=self.session_options)
+        if self.mailbox is None:
+            self.mailbox = Mailbox(self.account, log=self.protocol_log,
+                                   store_folder=self._store_folder(),
+                                   session_options=self.session_options)
         self.main = MainScreen(
             self.mailbox,
             secrets=self.secrets,

@@ -13,13 +13,9 @@ a thread worker, never on the UI thread.
 from __future__ import annotations
 
 import subprocess
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-import keyring
-import keyring.errors
-from keyring.backends import fail, null
-
-from popui.pop3.account import Account
+from popui.pop3.account import Account, Credentials
 
 if TYPE_CHECKING:
     from popui.config import Settings
@@ -45,8 +41,31 @@ class Secrets(Protocol):
     def keyring_status(self) -> str | None: ...
 
 
+class Stored(NamedTuple):
+    """What the secret source holds for an account: credentials, or None (ask the user), and a
+    sentence when the lookup failed (no secret in it)."""
+
+    credentials: Credentials | None
+    problem: str | None = None
+
+
+def stored_credentials(secrets: Secrets, account: Account) -> Stored:
+    """The account's stored password or OAuth token, per its ``auth``. May block."""
+    try:
+        if account.auth in ("xoauth2", "oauthbearer"):
+            token = secrets.get_oauth_token()
+            return Stored(Credentials(oauth_token=token) if token else None)
+        password = secrets.get_password()
+    except SecretError as error:
+        return Stored(None, str(error))
+    return Stored(Credentials(password=password) if password is not None else None)
+
+
 def keyring_status() -> str | None:
     """``None`` when a usable keyring backend is configured, else a one-line reason."""
+    import keyring  # imported when needed: it costs a tenth of a second at start-up
+    from keyring.backends import fail, null
+
     backend = keyring.get_keyring()
     if isinstance(backend, fail.Keyring | null.Keyring):
         return NO_BACKEND
@@ -106,6 +125,8 @@ def error_line(stderr: bytes, stdout: bytes, limit: int = 160) -> str | None:
 
 def _problem(action: str, exc: BaseException, secret: str | None = None) -> str:
     """A one-line reason for a keyring failure, with the secret scrubbed just in case."""
+    import keyring.errors
+
     if isinstance(exc, keyring.errors.NoKeyringError):
         return NO_BACKEND
     reason = " ".join(str(exc).split()) or type(exc).__name__
@@ -143,6 +164,8 @@ class SecretSource:
         configured command fails (a prompt would hide the broken configuration)."""
         if self.password_command:
             return run_secret_command(self.password_command, "password_command")
+        import keyring
+
         try:
             return keyring.get_password(KEYRING_SERVICE, self.account.keyring_user)
         except Exception as exc:  # any backend failure (D-Bus, locked) means: ask the user
@@ -156,6 +179,8 @@ class SecretSource:
 
     def remember(self, password: str) -> str | None:
         """Store a password that just worked. Returns ``None`` or why it could not be stored."""
+        import keyring
+
         try:
             keyring.set_password(KEYRING_SERVICE, self.account.keyring_user, password)
         except Exception as exc:
@@ -167,6 +192,8 @@ class SecretSource:
         """Delete the keyring entry: ``True`` if one was removed, ``False`` if there was none.
 
         Raises ``SecretError`` when the keyring cannot be reached."""
+        import keyring.errors
+
         try:
             keyring.delete_password(KEYRING_SERVICE, self.account.keyring_user)
         except keyring.errors.PasswordDeleteError:

@@ -19,10 +19,12 @@ import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from popui.credentials import Secrets, Stored, stored_credentials
 from popui.mail.headers import HeaderSummary, summarize_headers
 from popui.mailbox import updates as up
 from popui.mailbox.connection import ConnectionState
@@ -89,6 +91,10 @@ class Mailbox:
         self.choices: dict[str, str] = {}
         """Choices remembered for the account (`NO_TOP`: "retr" or "sizes")."""
         self._stopped = False
+        self._session_lock = threading.Lock()
+        self._closed = False
+        self.early_login: Future[Stored] | None = None
+        """Set by `log_in_early`: the stored secret's lookup, the login under way with it."""
         self._events = SerialWorker("mailbox-events", self._job_failed)
         self._store_worker = SerialWorker("mailbox-store", self._job_failed)
         self._store: LocalState | None = None  # the store thread's alone
@@ -137,13 +143,37 @@ class Mailbox:
     # -- the session -----------------------------------------------------------------------------
 
     def connect(self, credentials: Credentials) -> None:
-        """Log in (the first time: start the session thread)."""
-        if self.session is None:
-            self.session = Pop3Session(self.account, self._from_session, log=self.log,
-                                       **self.session_options)
-            self.session.start(credentials)
-        else:
-            self.session.submit(Connect(credentials))
+        """Log in (the first time: start the session thread). Any thread."""
+        with self._session_lock:
+            if self._closed:
+                return
+            if self.session is None:
+                self.session = Pop3Session(self.account, self._from_session, log=self.log,
+                                           **self.session_options)
+                self.session.start(credentials)
+            else:
+                self.session.submit(Connect(credentials))
+
+    def log_in_early(self, secrets: Secrets) -> Future[Stored]:
+        """Before any screen exists: look up the stored secret on a thread of its own and, when
+        there is one, log in at once, so the login's round trips overlap the UI's start-up.
+        The future tells the screen what was found (it prompts when nothing was); the events
+        wait in order for `bind`."""
+        future: Future[Stored] = Future()
+
+        def run() -> None:
+            try:
+                found = stored_credentials(secrets, self.account)
+                if found.credentials is not None:
+                    self.connect(found.credentials)
+            except BaseException as error:  # the screen reports it
+                future.set_exception(error)
+            else:
+                future.set_result(found)
+
+        self.early_login = future
+        threading.Thread(target=run, name="mailbox-login", daemon=True).start()
+        return future
 
     def use_account(self, account: Account) -> None:
         """Connect with ``account`` from now on (e.g. a certificate the user trusted): ends the
@@ -160,7 +190,9 @@ class Mailbox:
     def stop(self) -> None:
         """End everything: ``QUIT`` without ``DELE``, then the queued store writes (marks),
         then the threads. Blocks: call it off the UI thread."""
-        session, self.session = self.session, None
+        with self._session_lock:
+            session, self.session = self.session, None
+            self._closed = True  # a late `log_in_early` starts no session now
         if session is not None:
             session.stop()
         self._stopped = True

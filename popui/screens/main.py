@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Container, Iterable, Mapping
 from datetime import datetime
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -25,6 +25,7 @@ from textual.worker import Worker
 
 from popui import messages as msg
 from popui.commands import MAIN_COMMANDS, bindings
+from popui.credentials import Secrets, Stored, stored_credentials
 from popui.mailbox import Mailbox
 from popui.mailbox.model import NO_TOP
 from popui.messages import WorkerFailed
@@ -45,15 +46,6 @@ from popui.widgets.preview import PreviewPane
 from popui.widgets.status_bar import StatusBar
 
 PREVIEW_MODES = ("right", "bottom", "off")
-
-
-class Secrets(Protocol):
-    """Where a login's secret comes from (`popui.credentials.SecretSource`)."""
-
-    def get_password(self) -> str | None: ...
-    def get_oauth_token(self) -> str | None: ...
-    def keyring_status(self) -> str | None: ...
-    def remember(self, password: str) -> str | None: ...
 
 
 Trust = Callable[[ev.CertificateRefused, Account], Awaitable[Account | None]]
@@ -215,8 +207,15 @@ class MainScreen(KeepingActions):
     async def login(self, retry_message: str | None = None) -> None:
         """Get a secret (password command, keyring, or a prompt) and log in."""
         credentials: Credentials | None = None
-        if retry_message is None and self.secrets is not None:
-            credentials = await asyncio.to_thread(self._stored_credentials)
+        early, self.mailbox.early_login = self.mailbox.early_login, None
+        if early is not None:  # looked up, and logging in, before this screen existed
+            credentials = self._found(await asyncio.wrap_future(early))
+            if credentials is not None:
+                self._credentials = credentials
+                return
+        elif retry_message is None and self.secrets is not None:
+            credentials = self._found(await asyncio.to_thread(
+                stored_credentials, self.secrets, self.mailbox.account))
         if credentials is None and retry_message is None and not await self._server_answers():
             return
         if credentials is None:
@@ -272,20 +271,10 @@ class MainScreen(KeepingActions):
         if await self._trusted(event):
             self.retry_login()
 
-    def _stored_credentials(self) -> Credentials | None:
-        """Runs in a thread: keyring and password commands may block."""
-        from popui.credentials import SecretError
-
-        assert self.secrets is not None
-        try:
-            if self.mailbox.account.auth in ("xoauth2", "oauthbearer"):
-                token = self.secrets.get_oauth_token()
-                return Credentials(oauth_token=token) if token else None
-            password = self.secrets.get_password()
-        except SecretError as error:
-            self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
-            return None
-        return Credentials(password=password) if password is not None else None
+    def _found(self, stored: Stored) -> Credentials | None:
+        if stored.problem:
+            self.notify(stored.problem, severity="error", markup=False)
+        return stored.credentials
 
     async def _prompt_password(self, message: str | None) -> tuple[str, bool] | None:
         from popui.screens.password_prompt import PasswordPrompt
