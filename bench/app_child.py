@@ -10,6 +10,7 @@ Prints ``FILLED <peak RSS in KB>`` once every row has its headers, or ``TIMEOUT`
 from __future__ import annotations
 
 import asyncio
+import gc
 import resource
 import sys
 import time
@@ -27,7 +28,7 @@ def rows_filled(app: object, n: int) -> bool:
 
 async def fill(host: str, port: int, user: str, password: str, n: int, state: Path,
                before: bool) -> None:
-    from popui.__main__ import start_mailbox
+    from popui.__main__ import load_app, start_mailbox
     from popui.credentials import StaticSecret
     from popui.pop3.account import Account
 
@@ -41,11 +42,9 @@ async def fill(host: str, port: int, user: str, password: str, n: int, state: Pa
     account = Account(name="bench", host=host, port=port, security="none", auth="user",
                       user=user, timeout=60)
     secret = StaticSecret(password)
-    # as `popui` does (popui.__main__.run_app): the Mailbox first, then Textual
+    # as `popui` does (popui.__main__.main and run_app): the Mailbox first, then Textual
     mailbox = start_mailbox(account, secret, store_folder=state)
-    from popui.app import PopuiApp
-
-    app = PopuiApp(account=account, secrets=secret, state_folder=state, crash_folder=state,
+    app = load_app()(account=account, secrets=secret, state_folder=state, crash_folder=state,
                    mailbox=mailbox)
     async with app.run_test(size=(160, 50)) as pilot:
         deadline = time.monotonic() + APP_TIMEOUT
@@ -62,6 +61,9 @@ def main() -> None:
     host, port, user, n, state, which = sys.argv[1:]
     password = sys.stdin.readline().rstrip("\n")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from popui.__main__ import GC_THRESHOLDS
+
+    gc.set_threshold(*GC_THRESHOLDS)
     asyncio.run(fill(host, int(port), user, password, int(n), Path(state), which == "before"))
 
 

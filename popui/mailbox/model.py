@@ -46,7 +46,7 @@ NO_TOP = "no-top"
 #: the choice (`Mailbox.choose`) that keeps where the last copy went
 COPY_TO = "copy_to"
 #: cached headers are read and parsed in chunks of this many, each posted as it is ready
-CACHE_CHUNK = 1000
+CACHE_CHUNK = 10000
 
 
 def _plural(count: int, word: str) -> str:
@@ -78,6 +78,7 @@ class Mailbox:
         self.connection = ConnectionState()
         self.listing = 0
         """Listings taken so far; cache reads for an older one are dropped."""
+        self._listings = 0  # the same count, kept by the events thread
         self.loaded = 0
         """Rows whose headers arrived (or failed)."""
         self._post: Listener | None = None
@@ -220,6 +221,9 @@ class Mailbox:
             self._emit(up.HeadersParsed(summaries))
         else:
             self._emit(event)
+            if isinstance(event, ev.Listing):
+                self._listings += 1
+                self._fill_from_cache(event, self._listings)
 
     # -- the UI thread's one entry -----------------------------------------------------------
 
@@ -477,26 +481,25 @@ class Mailbox:
         listing = self.listing
         self._store_job(lambda: self._from_cache(missing, listing, interactive))
 
-    def fill_from_cache(self, keys: Sequence[str]) -> None:
-        """Every row still empty, from the cache: one query, nothing to parse, posted in
-        chunks in ``keys``' order; ``CacheDone`` when it is read."""
-        listing = self.listing
-        todo = tuple(key for key in keys if is_uidl(key))
+    def _fill_from_cache(self, listing: ev.Listing, number: int) -> None:
+        """Events thread, as a listing passes: its rows from the cache, one query, nothing to
+        parse, in chunks, then ``CacheDone`` (the screen fetches what is still missing). It
+        runs before any screen is there to ask, so a warm start is filled when it appears."""
+        wanted = {info.uid for info in listing.messages if is_uidl(info.uid)}
 
         def read() -> None:
-            wanted = set(todo)
             if wanted and self._store is not None:
                 try:
                     for batch in self._store.all_summaries(CACHE_CHUNK):
-                        if listing != self.listing or self._stopped:
+                        if self._listings != number or self._stopped:
                             return
                         found = tuple((key, HeaderSummary.from_row(row))
                                       for key, row in batch if key in wanted)
                         if found:
-                            self._emit(up.HeadersParsed(found, cached=True, listing=listing))
+                            self._emit(up.HeadersParsed(found, cached=True, listing=number))
                 except sqlite3.Error as error:
                     self._emit(up.StoreProblem(f"Local state unreadable: {error}"))
-            self._emit(up.CacheDone(listing))
+            self._emit(up.CacheDone(number))
 
         self._store_job(read)
 

@@ -34,11 +34,8 @@ from popui.pop3 import events as ev
 from popui.pop3.account import Account, Credentials
 from popui.pop3.requests import Preview, Refresh, Retrieve, SetDebugLevel
 from popui.screens.confirm import ConfirmCommit, ErrorDialog, NoTopDialog, QuitDialog
-from popui.screens.confirm_action import ConfirmAction
 from popui.screens.keeping import KeepingActions
-from popui.screens.message_view import MessageView
 from popui.screens.palette import ScreenCommands
-from popui.screens.sort_dialog import SortDialog
 from popui.widgets.filter_input import FilterBox, FilterInput
 from popui.widgets.list_header import ListHeader
 from popui.widgets.message_list import MessageList
@@ -397,10 +394,10 @@ class MainScreen(KeepingActions):
     def _listing(self) -> None:
         rows = self.mailbox.rows
         self.message_list.set_rows(list(rows.values()))
-        # Rows on screen first (an interactive request jumps the engine's queue), then the
-        # rest from the cache, then what the cache lacks from the server.
+        # The Mailbox fills rows from the cache by itself (CacheDone: the rest from the server,
+        # below); rows on screen that the cache lacks first (an interactive request jumps the
+        # engine's queue).
         self.mailbox.want_headers(self.message_list.visible_uids())
-        self.mailbox.fill_from_cache(self._unloaded())
         self._show_progress()
         self.update_marks_status()
 
@@ -590,6 +587,8 @@ class MainScreen(KeepingActions):
 
     def open_message(self, key: str) -> None:
         """The full view (``RETR``: the server marks the message seen)."""
+        from popui.screens.message_view import MessageView  # with mail-parser: not at start-up
+
         row = self.mailbox.rows.get(key)
         if row is None:
             return
@@ -677,6 +676,8 @@ class MainScreen(KeepingActions):
     @work(exclusive=True, group="sort", exit_on_error=False)
     async def action_choose_sort(self) -> None:
         lst = self.message_list
+        from popui.screens.sort_dialog import SortDialog
+
         choice = await self.app.push_screen_wait(SortDialog(lst.sort_key, lst.sort_reverse))
         if choice == "reverse":
             self.action_reverse_sort()
@@ -783,6 +784,8 @@ class MainScreen(KeepingActions):
     async def _mark_thread(self, root: str) -> None:
         """Mark (or, when all are marked, unmark) every message of a collapsed thread, after
         a dialog that says how many."""
+        from popui.screens.confirm_action import ConfirmAction
+
         members = self.message_list.thread_of(root)
         keys = [member.uid for member in members]
         unmark = all(key in self.mailbox.marks for key in keys)
