@@ -5,6 +5,7 @@ second one, and prompts as before when nothing is stored."""
 from __future__ import annotations
 
 import threading
+import time
 
 from app_support import run_async, screen_text, type_text, wait_until
 from engine_support import dovecot_account
@@ -12,6 +13,8 @@ from engine_support import dovecot_account
 from popui.app import PopuiApp
 from popui.credentials import StaticSecret
 from popui.mailbox import Mailbox
+from popui.mailbox import updates as up
+from popui.pop3 import events as ev
 from popui.pop3.protocol_log import ProtocolLog
 from popui.screens.password_prompt import PasswordPrompt
 
@@ -81,3 +84,24 @@ def test_a_mailbox_stopped_during_the_lookup_starts_no_session(mailbox) -> None:
     release.set()
     assert future.result(timeout=10).credentials is not None
     assert box.session is None
+
+
+def test_a_cold_start_fetches_every_header_before_a_screen_is_there(mailbox, tmp_path) -> None:
+    """Nothing cached: the Mailbox asks the server for the headers as soon as the cache is read,
+    newest first, instead of waiting for the screen to be built."""
+    mailbox.fill(5)
+    box = Mailbox(dovecot_account(mailbox), store_folder=tmp_path)
+    try:
+        box.log_in_early(StaticSecret(mailbox.password)).result(timeout=10)
+
+        def parsed() -> list[str]:
+            return [key for event in list(box._early) if isinstance(event, up.HeadersParsed)
+                    for key, _ in event.summaries]
+
+        deadline = time.monotonic() + 10
+        while len(parsed()) < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        listing = next(e for e in box._early if isinstance(e, ev.Listing))
+        assert parsed() == [m.uid for m in reversed(listing.messages)]  # newest first
+    finally:
+        box.stop()

@@ -488,6 +488,7 @@ class Mailbox:
         wanted = {info.uid for info in listing.messages if is_uidl(info.uid)}
 
         def read() -> None:
+            cached: set[str] = set()
             if wanted and self._store is not None:
                 try:
                     for batch in self._store.all_summaries(CACHE_CHUNK):
@@ -496,10 +497,16 @@ class Mailbox:
                         found = tuple((key, HeaderSummary.from_row(row))
                                       for key, row in batch if key in wanted)
                         if found:
+                            cached.update(key for key, _ in found)
                             self._emit(up.HeadersParsed(found, cached=True, listing=number))
                 except sqlite3.Error as error:
                     self._emit(up.StoreProblem(f"Local state unreadable: {error}"))
             self._emit(up.CacheDone(number))
+            if self._post is None:
+                # No screen yet to say its order (it asks again when it comes, in its order):
+                # the rest from the server at once, newest first, as the list starts out.
+                self.submit(FetchHeaders(tuple(info.uid for info in reversed(listing.messages)
+                                               if info.uid not in cached)))
 
         self._store_job(read)
 

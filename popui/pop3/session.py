@@ -24,6 +24,7 @@ import itertools
 import socket
 import ssl
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Container, Sequence
 
@@ -62,8 +63,10 @@ from popui.sizes import human_size
 
 ClientFactory = Callable[..., Pop3Client]
 DEFAULT_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
-#: header results are reported to the UI in slices of this size
-REPORT_EVERY = 250
+#: header results are reported in slices of this size, or what came in this many seconds:
+#: each slice costs the UI an update, and 250 at a time made that the cost of a fast fill
+REPORT_EVERY = 1000
+REPORT_INTERVAL = 0.1
 #: whole messages in flight when a server without TOP fills the list with RETR (bounded memory)
 RETR_WINDOW = 4
 
@@ -467,6 +470,7 @@ class Pop3Session:
             return
         found: list[tuple[str, bytes]] = []
         failed: list[str] = []
+        report_at = time.monotonic() + REPORT_INTERVAL
         try:
             # Background filling gives way to what the user is looking at: the window drains
             # and the rest is asked for again behind the interactive request.
@@ -486,9 +490,10 @@ class Pop3Session:
                     continue
                 self._headers_done.add(uid)
                 found.append((uid, result))
-                if len(found) >= REPORT_EVERY:
+                if len(found) >= REPORT_EVERY or time.monotonic() >= report_at:
                     self._report_headers(found)
                     found = []
+                    report_at = time.monotonic() + REPORT_INTERVAL
         except TopCutOff:
             self._drop()  # closed on purpose after a header; the next request reconnects
             self._requeue(request)  # what is done is skipped
@@ -516,6 +521,7 @@ class Pop3Session:
         wanted = [u for u in batch if self._by_uid[u].size <= limit]
         failed = [u for u in batch if self._by_uid[u].size > limit]
         found: list[tuple[str, bytes]] = []
+        report_at = time.monotonic() + REPORT_INTERVAL
         commands = [f"RETR {self._by_uid[u].number}" for u in wanted]
         try:
             for index, status, body in client.pipeline(commands, multiline=True,
@@ -526,9 +532,10 @@ class Pop3Session:
                     continue
                 self._headers_done.add(uid)
                 found.append((uid, header_block(body)))
-                if len(found) >= REPORT_EVERY:
+                if len(found) >= REPORT_EVERY or time.monotonic() >= report_at:
                     self._report_headers(found)
                     found = []
+                    report_at = time.monotonic() + REPORT_INTERVAL
         finally:
             self._report_headers(found)
         if failed:
