@@ -19,6 +19,13 @@ class Footer(TextualFooter):
         super().__init__()
         self._shown: Shown | None = None
         self._check_pending = False
+        # Built with the screen (while a message downloads), not after its first paint (when
+        # the text is due); the binding refreshes that follow then change nothing.
+        self._bindings_ready = True
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._shown = self._keys_shown()
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         self._bindings_ready = True
