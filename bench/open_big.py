@@ -26,6 +26,7 @@ interleave the clients, so load on the machine hits them alike. It prints median
 client and case, and popui / neomutt against the goal. Nothing here is a test.
 
     .venv/bin/python bench/open_big.py [--rounds 5] [--rtt 20] [--case attachments]
+    .venv/bin/python bench/open_big.py --before ../main     # and the popui of another checkout
 """
 
 from __future__ import annotations
@@ -67,12 +68,13 @@ SUBJECT_MARK = "Q3 numbers"
 TIMEOUT = 120.0
 QUIET = 0.4  # seconds without terminal output that count as "idle, ready for the key"
 
-_WORDS = (
+_TEXT = (
     "the of and to in is that for it as with was on be at by this had not are but from or "
     "have an they which one you were her all she there would their we him been has when who "
     "will more no if out so said what up its about into than them can only other new some "
     "café numbers report quarter budget déjà vu naïve figures review invoice meeting"
-).split()
+)
+_WORDS = _TEXT.split()
 
 
 # -- the messages -----------------------------------------------------------------------------
@@ -104,7 +106,8 @@ def attachments_message(rng: random.Random) -> bytes:
     paragraphs += [_paragraph(rng, rng.randint(25, 60)) for _ in range(6)]
     paragraphs.append("Best,\r\nAlex")
     plain = "\r\n\r\n".join("\r\n".join(_wrapped(p)) for p in paragraphs) + "\r\n"
-    html = "<html><body>\r\n" + "".join(f"<p>{p}</p>\r\n" for p in paragraphs) + "</body></html>\r\n"
+    html = ("<html><body>\r\n" + "".join(f"<p>{p}</p>\r\n" for p in paragraphs)
+            + "</body></html>\r\n")
     pdf = b"%PDF-1.7\n" + rng.randbytes(1_800_000) + b"\n%%EOF\n"
     jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + rng.randbytes(1_900_000) + b"\xff\xd9"
     outer, inner = "=_outer_7741", "=_inner_7741"
@@ -143,7 +146,7 @@ def _with_header(rng: random.Random, content_type: str, body: str, extra: str = 
     head = realistic_header(7, rng, content_type)
     # one fixed subject, so both clients' index shows a known string
     lines = [line for line in head.split(b"\r\n") if not line.lower().startswith(b"subject:")]
-    head = b"\r\n".join(lines[:1] + [f"Subject: {SUBJECT_MARK} for review".encode()] + lines[1:])
+    head = b"\r\n".join([*lines[:1], f"Subject: {SUBJECT_MARK} for review".encode(), *lines[1:]])
     if extra:
         head = head[:-2] + extra.encode() + b"\r\n"
     return head + body.encode()
@@ -162,6 +165,7 @@ class Terminal:
     """A program in a pty whose output is read all the time (else it blocks) and searched."""
 
     def __init__(self, argv: list[str], env: dict[str, str], log: Path) -> None:
+        """Runs in the folder of ``log`` (so ``python -m`` imports nothing from the cwd)."""
         self.log = log
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
@@ -171,7 +175,7 @@ class Terminal:
         self.last_output = time.perf_counter()
         self.changed = threading.Condition()
         self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
-                                     close_fds=True, start_new_session=True)
+                                     cwd=log.parent, close_fds=True, start_new_session=True)
         os.close(slave)
         self.reader = threading.Thread(target=self._drain, daemon=True)
         self.reader.start()
@@ -295,7 +299,8 @@ def neomutt_open(login: Login, folder: Path) -> float:
         term.close(b"qq")
 
 
-def popui_open(login: Login, folder: Path) -> float:
+def popui_open(login: Login, folder: Path, source: Path | None = None) -> float:
+    """``source``: a checkout whose popui to run instead (``--before``)."""
     secret = folder / "password"
     secret.write_text(login.password + "\n", encoding="utf-8")
     secret.chmod(0o600)
@@ -304,6 +309,8 @@ def popui_open(login: Login, folder: Path) -> float:
            "XDG_STATE_HOME": str(folder / "state"),
            "POPUI_CONFIG_FILE": str(folder / "config.toml")}
     env.pop("TEXTUAL", None)
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
     argv = [sys.executable, "-m", "popui", "--host", login.host, "--port", str(login.port),
             "--user", login.user, "--security", "none",
             "--password-command", f"cat {shlex.quote(str(secret))}"]
@@ -322,6 +329,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--rtt", type=float, default=20.0, help="round trip in ms (default 20)")
     parser.add_argument("--case", action="append", choices=list(CASES))
+    parser.add_argument("--before", metavar="DIR", type=Path,
+                        help="also time the popui of another checkout (e.g. main's worktree)")
     parser.add_argument("--keep", metavar="DIR", type=Path,
                         help="keep each run's folder (terminal output, muttrc) under DIR")
     parser.add_argument("--skip", nargs="*", default=[], choices=["raw", "neomutt", "popui"])
@@ -332,6 +341,9 @@ def main() -> None:
         ("neomutt", neomutt_open),
         ("popui", popui_open),
     ]
+    if args.before is not None:
+        before = args.before.resolve()
+        runs.append(("popui before", lambda login, folder: popui_open(login, folder, before)))
     runs = [(name, run) for name, run in runs if name.split()[0] not in args.skip]
     if shutil.which("neomutt") is None:
         runs = [(name, run) for name, run in runs if name != "neomutt"]
@@ -357,13 +369,13 @@ def main() -> None:
                     login = Login(proxy.host, proxy.port, logins[case].user,
                                   logins[case].password)
                     for name, run in runs:
-                        folder = Path(tmp) / f"{name.split()[0]}-{case.split()[0]}-{round_}"
+                        folder = Path(tmp) / f"{name.replace(' ', '-')}-{case.split()[0]}-{round_}"
                         folder.mkdir()
                         seconds = run(login, folder)
                         times.setdefault((case, name), []).append(seconds)
                         line.append(f"{case}/{name} {seconds:.3f}")
                 print(f"  round {round_ + 1}: " + ", ".join(line), flush=True)
-    print(f"\nmedian (min), seconds from Enter to the body's first words on the terminal")
+    print("\nmedian (min), seconds from Enter to the body's first words on the terminal")
     for case in cases:
         print(f"{case} ({sizes[case] / 1e6:.1f} MB):")
         for name, _run in runs:
@@ -374,6 +386,10 @@ def main() -> None:
                 times[(case, "neomutt")])
             verdict = "met" if ratio <= GOAL else "not met"
             print(f"  popui / neomutt: {ratio:.2f}x  (goal ≤ {GOAL}x: {verdict})")
+        if (case, "neomutt") in times and (case, "popui before") in times:
+            ratio = statistics.median(times[(case, "popui before")]) / statistics.median(
+                times[(case, "neomutt")])
+            print(f"  popui before / neomutt: {ratio:.2f}x")
 
 
 if __name__ == "__main__":
