@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,9 +13,11 @@ from popui.mail.preview import (
     NOTICE_HTML,
     NOTICE_NO_TEXT,
     Preview,
+    _after_line,
+    _parts,
     parse_preview,
 )
-from popui.mail.sanitize import is_clean_block, is_clean_line
+from popui.mail.sanitize import clean_block, is_clean_block, is_clean_line
 
 MIXED = b"""From: Ann <ann@example.com>
 Subject: report
@@ -185,3 +188,42 @@ _PIECES = st.sampled_from(
 @given(st.lists(st.one_of(_PIECES, st.binary(max_size=20)), max_size=30), st.booleans())
 def test_arbitrary_mime_shapes(pieces: list[bytes], complete: bool) -> None:
     _check_clean(parse_preview(b"".join(pieces), complete=complete))
+
+
+def _parts_line_by_line(body: bytes, boundary: bytes) -> list[bytes]:
+    """The splitter before it searched with bytes.find: the reference for the one in use."""
+    delimiter = b"--" + boundary
+    parts: list[bytes] = []
+    current: list[bytes] | None = None
+    for line in re.findall(rb"[^\r\n]*(?:\r\n|\n|\r|$)", body):
+        if line.startswith(delimiter):
+            rest = line[len(delimiter) :].rstrip()
+            if rest in (b"", b"--"):
+                if current is not None:
+                    parts.append(b"".join(current))
+                current = None if rest == b"--" else []
+                if rest == b"--":
+                    break
+                continue
+        if current is not None:
+            current.append(line)
+    if current is not None:
+        parts.append(b"".join(current))
+    return parts
+
+
+@given(st.lists(st.sampled_from([b"--b", b"--b--", b"--bb", b"x--b", b"\r\n", b"\n", b"\r",
+                                 b" ", b"\t", b"--", b"text", b"-"]), max_size=40))
+def test_parts_split_as_line_by_line_did(pieces: list[bytes]) -> None:
+    body = b"".join(pieces)
+    assert _parts(body, b"b") == _parts_line_by_line(body, b"b")
+
+
+@given(st.lists(st.sampled_from(["word ", "\r\n", "\n", "\r", "\u2028", "\x1b", "\t", "é"]),
+                max_size=60), st.integers(min_value=1, max_value=12))
+def test_cleaning_the_first_lines_only_gives_the_same_first_lines(
+    pieces: list[str], n: int,
+) -> None:
+    text = "".join(pieces)
+    head = text[: _after_line(text, n)]
+    assert clean_block(head).split("\n", n)[:n] == clean_block(text).split("\n", n)[:n]

@@ -71,3 +71,19 @@ def test_any_text_comes_out_clean(text: str) -> None:
     assert is_clean_block(block)
     assert clean_line(line) == line  # idempotent
     assert clean_block(block) == block
+
+
+def _translated(text: str) -> str:
+    """What clean_block did before it mended bad characters one by one: translate it all."""
+    from popui.mail.sanitize import _BLOCK_TABLE
+
+    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_BLOCK_TABLE)
+
+
+@given(st.lists(st.sampled_from(["plain words ", "café\r\n", "\x1b[2J", "\u202e", "\t", "\x85",
+                                 "\u2028", "\r", "\n", "zero\u200bwidth "]), max_size=600))
+def test_block_mends_few_or_many_bad_characters_as_translating_all_would(
+    pieces: list[str],
+) -> None:
+    text = "".join(pieces)
+    assert clean_block(text) == _translated(text)

@@ -20,7 +20,6 @@ from textual.containers import Container as Box
 from textual.containers import Vertical
 from textual.notifications import SeverityLevel
 from textual.timer import Timer
-from textual.widgets import Footer
 from textual.worker import Worker
 
 from popui import messages as msg
@@ -37,6 +36,7 @@ from popui.screens.confirm import ConfirmCommit, ErrorDialog, NoTopDialog, QuitD
 from popui.screens.keeping import KeepingActions
 from popui.screens.palette import ScreenCommands
 from popui.widgets.filter_input import FilterBox, FilterInput
+from popui.widgets.footer import Footer
 from popui.widgets.list_header import ListHeader
 from popui.widgets.message_list import MessageList
 from popui.widgets.preview import PreviewPane

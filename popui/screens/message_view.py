@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import gc
 import os
 import re
 import shlex
@@ -20,6 +21,8 @@ import shutil
 import subprocess
 import tempfile
 import textwrap
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -28,6 +31,7 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import Protocol
 
+from rich.cells import cell_len
 from rich.highlighter import Highlighter
 from rich.style import Style
 from rich.text import Text
@@ -36,11 +40,12 @@ from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.geometry import Size
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Input, Log, OptionList, ProgressBar, Static
+from textual.widgets import Button, Input, Log, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
-from textual.worker import Worker, get_current_worker
+from textual.worker import Worker
 
 from popui import messages as msg
 from popui.commands import VIEW_COMMANDS, bindings
@@ -48,6 +53,7 @@ from popui.mail.attachments import Attachment, save_all, save_attachment, save_e
 from popui.mail.decode import decode_bytes
 from popui.mail.links import Link, extract_links
 from popui.mail.message import ParsedMessage, parse_message
+from popui.mail.preview import Preview, parse_preview
 from popui.messages import WorkerFailed
 from popui.opener import attachment_viewer, browser_command, launch, run_in_terminal
 from popui.patterns import is_regex
@@ -56,6 +62,7 @@ from popui.screens.confirm_action import ConfirmAction
 from popui.screens.link_picker import Choice, LinkPicker
 from popui.screens.palette import ScreenCommands
 from popui.sizes import human_size
+from popui.widgets.footer import Footer
 from popui.widgets.preview import header_lines
 from popui.widgets.safe_text import clean_block, clean_line, safe_field, safe_line
 
@@ -94,6 +101,30 @@ def raw_lines(raw: bytes) -> list[str]:
     return split_lines(raw.decode("utf-8", errors="replace"))
 
 
+def for_log(lines: list[str]) -> tuple[list[str], int]:
+    """``lines`` as the body shows them (a blank line as one space, as ``Log.write_lines``
+    left them) and the widest one in cells (what the body scrolls sideways over)."""
+    width = max((len(line) if line.isascii() else cell_len(line) for line in lines), default=0)
+    return [line or " " for line in lines], width
+
+
+@dataclass(frozen=True)
+class FirstLines:
+    """What the full view shows first: the headers and the first screens of the text, found
+    by the preview's scanner (milliseconds for a 5 MB message), while the whole message is
+    parsed (text, attachments, all headers) off the UI thread."""
+
+    preview: Preview
+    shown: tuple[list[str], int]  # ``for_log``
+
+
+def first_lines(data: bytes, width: int | None, height: int) -> FirstLines:
+    """The headers and about two screens of body lines (wrapped to ``width``) of ``data``."""
+    preview = parse_preview(data, complete=True, max_lines=max(2 * height, 50))
+    body = split_lines("\n".join(preview.body_lines), width)
+    return FirstLines(preview, for_log(body))
+
+
 @dataclass(frozen=True)
 class Rendered:
     """A parsed message and its display lines, computed off the UI thread."""
@@ -102,15 +133,29 @@ class Rendered:
     body: list[str]
 
     @cached_property
+    def body_shown(self) -> tuple[list[str], int]:
+        return for_log(self.body)
+
+    @cached_property
     def raw(self) -> list[str]:
-        """Source lines, made when first shown: a 27 MB message then opens 0.25 s sooner."""
+        """Source lines, made when first shown (off the UI thread: ``source``)."""
         return raw_lines(self.message.raw)
+
+    @cached_property
+    def source(self) -> tuple[list[str], int]:
+        """The source lines as shown; slow the first time (0.25 s for 27 MB)."""
+        return for_log(self.raw)
 
     @cached_property
     def links(self) -> list[Link]:
         """Every link of the text and HTML parts (made off the UI thread when first asked)."""
         return extract_links(self.message.raw)
 
+
+#: Seconds between two progress bar updates while ``RETR`` runs.
+PROGRESS_INTERVAL = 0.1
+#: Seconds the parse waits for the first lines to be drawn before parsing the rest anyway.
+FIRST_PAINT_WAIT = 1.0
 
 #: Matches searched at most (a one-letter search in a 20 MB message finds millions).
 MAX_MATCHES = 10_000
@@ -190,7 +235,25 @@ def write_private_copy(attachment: Attachment) -> Path:
 
 def render(data: bytes, width: int | None = None) -> Rendered:
     message = parse_message(data)
-    return Rendered(message, split_lines(message.text, width))
+    rendered = Rendered(message, split_lines(message.text, width))
+    _ = rendered.body_shown  # made here, off the UI thread
+    return rendered
+
+
+class BodyLog(Log):
+    """The body (or source): a `Log` whose lines are replaced at once.
+
+    ``Log.write_lines`` splits, measures and refreshes each line on the UI thread: 0.1 s and
+    more for the 80,000 lines of a 5 MB text. Here the lines come split and measured.
+    """
+
+    def set_lines(self, lines: list[str], width: int) -> None:
+        self._lines = lines
+        self._width = width
+        self._updates += 1  # a width measured by an earlier write no longer applies
+        self._render_line_cache.clear()
+        self.virtual_size = Size(width, len(lines))
+        self.refresh()
 
 
 class SaveFolderDialog(ModalScreen[Path | None]):
@@ -285,6 +348,11 @@ class MessageView(Screen[str | None]):
             super().__init__()
             self.uid = uid
 
+    class _FirstShown(Message):
+        def __init__(self, first: FirstLines) -> None:
+            super().__init__()
+            self.first = first
+
     class _Rendered(Message):
         def __init__(self, rendered: Rendered) -> None:
             super().__init__()
@@ -328,7 +396,14 @@ class MessageView(Screen[str | None]):
         self.uid = uid
         self.list_size = size
         self.loading_subject = subject
+        self.first: FirstLines | None = None  # shown until ``rendered`` is there
         self.rendered: Rendered | None = None
+        self._pending_search: str | None = None  # asked for before the whole text was there
+        self._last_progress = 0.0
+        self._first_painted = threading.Event()  # the first lines are on screen: parse the rest
+        self._parse_stop = threading.Event()  # the view is gone: its parse stops
+        self._resume_gc = False
+        self._first_paint_due = False
         self.all_headers = False
         self.raw_mode = False
         self.saved_paths: list[Path] = []  # what the last save wrote
@@ -352,7 +427,7 @@ class MessageView(Screen[str | None]):
                 id="mv-loading-label",
             )
             yield ProgressBar(total=max(self.list_size, 1), show_eta=False)
-        yield Log(id="mv-body", auto_scroll=False)
+        yield BodyLog(id="mv-body", auto_scroll=False)
         yield Static(id="mv-search-status")
         yield OptionList(id="mv-attachments")
         yield SearchInput(id="mv-search", placeholder="search: a word or a regular expression "
@@ -362,20 +437,29 @@ class MessageView(Screen[str | None]):
     def on_mount(self) -> None:
         self.query_one("#mv-headers").display = False
         self.query_one("#mv-notice").display = False
-        self.query_one("#mv-body").display = False
         self.query_one("#mv-attachments").display = False
+        # Focused (empty) from the start: a focus change when the text comes would rebuild
+        # the footer (tens of ms) just when the text is to be drawn.
+        self.query_one("#mv-body", Log).focus()
         if self.data is not None:
-            data = self.data
-            self.call_after_refresh(lambda: self._parse_in_thread(data, self.size.width - 4))
+            self._start_parse(self.data)
 
     def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         return [(c.title, c.help, partial(self.run_action, c.action)) for c in VIEW_COMMANDS]
 
     def on_unmount(self) -> None:
+        self._parse_stop.set()
+        self._first_painted.set()
+        self._gc_back()
         if self.mailbox is not None:
             self.mailbox.unsubscribe(self._listen)
 
     def _listen(self, event: Event) -> None:
+        if isinstance(event, RetrieveProgress):  # ~80 for 5 MB: a few repaints are plenty
+            now = time.monotonic()
+            if now - self._last_progress < PROGRESS_INTERVAL:
+                return
+            self._last_progress = now
         message = msg.as_message(event)
         if message is not None:
             self.post_message(message)
@@ -408,9 +492,9 @@ class MessageView(Screen[str | None]):
         """Parse ``event.data`` in a thread; the view fills in when that is done."""
         if event.uid != self.uid:
             return False
-        self.query_one(ProgressBar).update(total=max(len(event.data), 1), progress=len(event.data))
-        self.query_one("#mv-loading-label", Static).update("Parsing …")
-        self._parse_in_thread(event.data, self.size.width - 4)
+        # No "Parsing …" here: the first lines follow within milliseconds, and the repaint it
+        # would cost delays them.
+        self._start_parse(event.data)
         return True
 
     def show_failure(self, event: RetrieveFailed) -> bool:
@@ -420,21 +504,68 @@ class MessageView(Screen[str | None]):
         return True
 
     def _fail(self, text: str) -> None:
+        self._gc_back()
         self.query_one("#mv-loading").display = False
         self.add_class("-error")
         self._set_notice(text)
 
-    @work(thread=True, exclusive=True, group="message-parse", exit_on_error=False)
-    def _parse_in_thread(self, data: bytes, width: int) -> None:
+    def _start_parse(self, data: bytes) -> None:
+        """Parse ``data`` in a thread of its own, started now: a thread worker would start on
+        the event loop's next turn, after a repaint (20-50 ms later for a 5 MB message).
+
+        The cyclic garbage collector pauses until the first lines are drawn: a full collection
+        of a big mailbox's objects (30 ms) would otherwise often fall just there.
+        """
+        if gc.isenabled():
+            gc.disable()
+            self._resume_gc = True
+        size = self.size if self.size.width else self.app.size
+        thread = threading.Thread(target=self._parse, args=(data, size.width - 4, size.height),
+                                  name="popui-message-parse", daemon=True)
+        thread.start()
+
+    def _parse(self, data: bytes, width: int, height: int) -> None:
+        """Thread: the first lines first; once they are on screen, the whole message."""
         try:
+            self.post_message(self._FirstShown(first_lines(data, width, height)))
+            self._first_painted.wait(timeout=FIRST_PAINT_WAIT)  # the UI has the GIL to itself
+            if self._parse_stop.is_set():
+                return
             rendered = render(data, width)
         except Exception as error:  # parse_message should not raise; never show a traceback
             self.post_message(
                 self._RenderFailed(f"Could not parse the message ({type(error).__name__})")
             )
             return
-        if not get_current_worker().is_cancelled:
-            self.post_message(self._Rendered(rendered))
+        self.post_message(self._Rendered(rendered))
+
+    @on(_FirstShown)
+    def _first_shown(self, message: _FirstShown) -> None:
+        if self.rendered is not None or self.has_class("-error"):
+            return
+        self.first = message.first
+        self.query_one("#mv-loading").display = False
+        self.query_one("#mv-headers").display = True
+        self._show_headers()
+        self._set_notice(self.first.preview.notice or "")
+        body = self.query_one("#mv-body", BodyLog)
+        body.set_lines(*self.first.shown)
+        body.scroll_home(animate=False)
+        self._first_paint_due = True
+
+    def _compositor_refresh(self) -> None:
+        """Textual's repaint of this screen; the first after the first lines puts them on the
+        terminal (``call_after_refresh`` may run before it)."""
+        super()._compositor_refresh()
+        if self._first_paint_due:
+            self._first_paint_due = False
+            self._first_painted.set()
+            self._gc_back()
+
+    def _gc_back(self) -> None:
+        if self._resume_gc:
+            self._resume_gc = False
+            gc.enable()
 
     @on(_RenderFailed)
     def _render_failed(self, message: _RenderFailed) -> None:
@@ -442,13 +573,15 @@ class MessageView(Screen[str | None]):
 
     @on(_Rendered)
     def _rendered(self, message: _Rendered) -> None:
+        if self.has_class("-error"):
+            return
         self.rendered = message.rendered
         parsed = self.rendered.message
         self.query_one("#mv-loading").display = False
         self.query_one("#mv-headers").display = True
         self._show_headers()
         self._set_notice("; ".join(parsed.notices))
-        self._show_body()
+        self._show_body(keep_place=self.first is not None)
         attachments = self.query_one("#mv-attachments", OptionList)
         attachments.clear_options()
         attachments.add_options(
@@ -464,9 +597,11 @@ class MessageView(Screen[str | None]):
         attachments.border_title = f"Attachments ({len(parsed.attachments)}): w save, W save all"
         if parsed.attachments:
             attachments.highlighted = 0
-        self.query_one("#mv-body", Log).focus()
         if self.on_text is not None:
             self.on_text(parsed.text)
+        if self._pending_search is not None:
+            term, self._pending_search = self._pending_search, None
+            self.search(term)
         self.post_message(self.Loaded(self.uid))
 
     # --- display ---------------------------------------------------------------------------
@@ -495,25 +630,33 @@ class MessageView(Screen[str | None]):
 
     def _show_headers(self) -> None:
         parsed = self.message
-        if parsed is None:
-            return
-        if self.all_headers:
+        if parsed is not None and self.all_headers:
             lines = [safe_field(name, value) for name, value in parsed.headers]
-        else:
+        elif parsed is not None:
             lines = header_lines(parsed.summary)
+        elif self.first is not None:  # every header comes with the whole message
+            lines = header_lines(self.first.preview.summary)
+        else:
+            return
         self.query_one("#mv-header-text", Static).update(Content("\n").join(lines))
 
-    def _show_body(self) -> None:
+    def _show_body(self, *, keep_place: bool = False) -> None:
+        """The text (or the source, built beforehand by ``action_toggle_raw``); ``keep_place``:
+        the whole text replaces its first lines, where the reader may have scrolled."""
         if self.rendered is None:
             return
-        body = self.query_one("#mv-body", Log)
-        body.clear()
-        lines = self.rendered.raw if self.raw_mode else self.rendered.body
-        # Log.write_lines drops empty strings ("".splitlines() is []): keep the blank lines
-        # between paragraphs as one space.
-        body.write_lines([line or " " for line in lines])
-        body.scroll_home(animate=False)
-        body.display = True
+        body = self.query_one("#mv-body", BodyLog)
+        body.set_lines(*(self.rendered.source if self.raw_mode else self.rendered.body_shown))
+        if not keep_place:
+            body.scroll_home(animate=False)
+
+    def _not_ready(self) -> bool:
+        """True (and says so once the text shows) while the whole message is being parsed."""
+        if self.rendered is not None:
+            return False
+        if self.first is not None:
+            self.notify("Still reading the message: one moment.", timeout=2)
+        return True
 
     # --- actions ---------------------------------------------------------------------------
 
@@ -521,9 +664,13 @@ class MessageView(Screen[str | None]):
         self.all_headers = not self.all_headers
         self._show_headers()
 
-    def action_toggle_raw(self) -> None:
-        if self.rendered is None:
+    @work(exclusive=True, group="message-source", exit_on_error=False)
+    async def action_toggle_raw(self) -> None:
+        rendered = self.rendered
+        if rendered is None or self._not_ready():
             return
+        if not self.raw_mode:  # the source lines are made when first asked for, off the UI thread
+            await asyncio.to_thread(lambda: rendered.source)
         self.raw_mode = not self.raw_mode
         self.query_one("#mv-headers").display = not self.raw_mode
         self._show_body()
@@ -557,7 +704,7 @@ class MessageView(Screen[str | None]):
         return self.rendered.raw if self.raw_mode else self.rendered.body
 
     def action_search(self) -> None:
-        if self.rendered is None:
+        if self.rendered is None and self.first is None:
             return
         box = self.query_one("#mv-search", SearchInput)
         box.add_class("-shown")
@@ -579,6 +726,10 @@ class MessageView(Screen[str | None]):
         """Highlight every match of ``term`` and go to the first one below the top line."""
         body = self.query_one("#mv-body", Log)
         self.search_term = term
+        if self.rendered is None and term:  # searched when the whole text is there
+            self._pending_search = term
+            self._search_status(f"{term}: searching …")
+            return
         if not term:
             self.matches = []
             body.highlight = False
@@ -647,7 +798,7 @@ class MessageView(Screen[str | None]):
     @work(exclusive=True, group="message-links", exit_on_error=False)
     async def action_links(self) -> None:
         rendered = self.rendered
-        if rendered is None:
+        if rendered is None or self._not_ready():
             return
         links = await asyncio.to_thread(lambda: rendered.links)
         if not links:
@@ -680,6 +831,8 @@ class MessageView(Screen[str | None]):
     # --- attachments ---------------------------------------------------------------------------
 
     def action_attachments(self) -> None:
+        if self._not_ready():
+            return
         if self.message is None or not self.message.attachments:
             self.notify("This message has no attachments.")
             return
@@ -755,7 +908,7 @@ class MessageView(Screen[str | None]):
         from popui.mailbox import Mailbox
         from popui.screens import keeping
 
-        if self.message is None:
+        if self.message is None or self._not_ready():
             return
         if self.nested or not isinstance(self.mailbox, Mailbox):
             self.notify("This is an attached message: q goes back to the one it came in, "
@@ -788,6 +941,8 @@ class MessageView(Screen[str | None]):
 
     @work(exclusive=True, group="message-save", exit_on_error=False)
     async def action_save_attachment(self) -> None:
+        if self._not_ready():
+            return
         index = self._selected_attachment_index()
         if index is None or self.message is None:
             self.notify("This message has no attachments", severity="warning")
@@ -801,6 +956,8 @@ class MessageView(Screen[str | None]):
 
     @work(exclusive=True, group="message-save", exit_on_error=False)
     async def action_save_all(self) -> None:
+        if self._not_ready():
+            return
         if self.message is None or not self.message.attachments:
             self.notify("This message has no attachments", severity="warning")
             return
@@ -812,7 +969,7 @@ class MessageView(Screen[str | None]):
 
     @work(exclusive=True, group="message-save", exit_on_error=False)
     async def action_save_eml(self) -> None:
-        if self.message is None:
+        if self.message is None or self._not_ready():
             return
         parsed = self.message
         folder = await self._ask_folder("Save the whole message (.eml) to folder:")
@@ -842,7 +999,7 @@ class MessageView(Screen[str | None]):
 
     def action_pager(self) -> None:
         """Show the current text (body or source) in ``$PAGER`` (fallback ``less``)."""
-        if self.rendered is None:
+        if self.rendered is None or self._not_ready():
             return
         lines = self.pager_lines()
         fd, name = tempfile.mkstemp(prefix="popui-", suffix=".txt")  # mode 0600

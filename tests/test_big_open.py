@@ -1,0 +1,182 @@
+"""Opening a big message (issue 9): the text shows first, the rest is built after it.
+
+The full view shows the headers and the first screens of text as soon as they are decoded;
+the whole text, the attachment list and (when asked for) the source follow, off the UI thread.
+Nothing of what the view offers may be lost on the way: search, source, attachments.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from email.message import EmailMessage
+from email.policy import SMTP
+from typing import Any
+
+import pytest
+from app_support import HostApp, run_async, screen_text, wait_until
+from textual.widgets import OptionList
+
+import popui.screens.message_view as message_view
+from popui.mail.message import KEEP_DECODED
+from popui.pop3.events import MessageRetrieved
+from popui.screens.message_view import BodyLog, MessageView
+from popui.widgets.footer import Footer
+
+FAR_WORD = "Xylophone-far-below"
+
+
+def long_message(lines: int = 3000, attachments: int = 0) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "Alice Example <alice@example.org>"
+    msg["To"] = "bob@example.org"
+    msg["Subject"] = "The whole export"
+    body = "".join(f"Row {i} of the export\n" for i in range(lines))
+    msg.set_content(body + f"The end: {FAR_WORD}\n")
+    for n in range(attachments):
+        payload = bytes([n]) * (KEEP_DECODED + 1000 * n + 1)  # above: decoded when asked for
+        msg.add_attachment(payload, maintype="application", subtype="pdf",
+                           filename=f"part-{n}.pdf")
+    return msg.as_bytes(policy=SMTP)
+
+
+@pytest.fixture
+def held_parse(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """The whole-message parse waits until the test sets the event (the first lines do not)."""
+    release = threading.Event()
+    render = message_view.render
+
+    def held(data: bytes, width: int | None = None) -> message_view.Rendered:
+        release.wait(timeout=30)
+        return render(data, width)
+
+    monkeypatch.setattr(message_view, "render", held)
+    yield release
+    release.set()
+
+
+async def open_view(pilot: Any, app: HostApp, raw: bytes) -> MessageView:
+    view = MessageView("u1", len(raw), subject="The whole export")
+    app.push_collect(view)
+    await pilot.pause()
+    assert view.show_message(MessageRetrieved("u1", raw))
+    return view
+
+
+def body_lines(view: MessageView) -> list[str]:
+    return list(view.query_one("#mv-body", BodyLog).lines)
+
+
+@run_async
+async def test_the_first_lines_show_before_the_whole_message_is_parsed(
+    held_parse: threading.Event,
+) -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await open_view(pilot, app, long_message())
+        await wait_until(pilot, lambda: "Row 0 of the export" in screen_text(app),
+                         what="the first lines")
+        assert view.rendered is None
+        assert "The whole export" in screen_text(app)  # the headers too
+        assert len(body_lines(view)) < 3000  # only the first screens so far
+        held_parse.set()
+        await wait_until(pilot, lambda: view.rendered is not None, what="the whole text")
+        await pilot.pause()
+        assert len(body_lines(view)) > 3000
+        assert body_lines(view)[0] == "Row 0 of the export"
+
+
+@run_async
+async def test_a_search_made_before_the_whole_text_is_there_finds_text_far_below(
+    held_parse: threading.Event,
+) -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await open_view(pilot, app, long_message())
+        await wait_until(pilot, lambda: view.first is not None, what="the first lines")
+        view.search(FAR_WORD.lower())
+        await pilot.pause()
+        assert "searching" in screen_text(app)
+        assert view.matches == []
+        held_parse.set()
+        await wait_until(pilot, lambda: view.matches != [], what="the match")
+        await pilot.pause()
+        assert view.matches == [3000]
+        assert f"The end: {FAR_WORD}" in screen_text(app)  # scrolled down to it
+        assert "match 1 of 1" in screen_text(app)
+
+
+@run_async
+async def test_keys_that_need_the_whole_message_say_so_until_it_is_there(
+    held_parse: threading.Event,
+) -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await open_view(pilot, app, long_message(lines=50, attachments=2))
+        await wait_until(pilot, lambda: view.first is not None, what="the first lines")
+        await pilot.press("a")
+        await pilot.pause()
+        assert any("Still reading" in n.message for n in app._notifications)
+        assert not any("no attachments" in n.message for n in app._notifications)
+        held_parse.set()
+        await wait_until(pilot, lambda: view.rendered is not None, what="the whole message")
+        await pilot.press("a")
+        await pilot.pause()
+        assert app.focused is view.query_one("#mv-attachments", OptionList)
+
+
+@run_async
+async def test_the_source_is_built_when_asked_for_and_is_the_whole_message() -> None:
+    raw = long_message(lines=200, attachments=2)
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await open_view(pilot, app, raw)
+        await wait_until(pilot, lambda: view.rendered is not None, what="the message")
+        rendered = view.rendered
+        assert rendered is not None and "source" not in rendered.__dict__  # not made yet
+        await pilot.press("v")
+        await wait_until(pilot, lambda: view.raw_mode, what="the source")
+        await pilot.pause()
+        source = raw.decode().replace("\r\n", "\n").split("\n")
+        assert [line.strip() for line in body_lines(view)] == [line.strip() for line in source]
+        assert "Subject: The whole export" in screen_text(app)
+        await pilot.press("v")
+        await wait_until(pilot, lambda: not view.raw_mode, what="the text again")
+        await pilot.pause()
+        assert body_lines(view)[0] == "Row 0 of the export"
+
+
+@run_async
+async def test_the_attachment_list_names_every_part_of_a_big_message() -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await open_view(pilot, app, long_message(lines=20, attachments=3))
+        await wait_until(pilot, lambda: view.rendered is not None, what="the message")
+        await pilot.pause()
+        options = view.query_one("#mv-attachments", OptionList)
+        names = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert [name.split()[0] for name in names] == ["part-0.pdf", "part-1.pdf", "part-2.pdf"]
+        assert view.message is not None
+        assert [len(a.data()) for a in view.message.attachments] == [
+            KEEP_DECODED + 1, KEEP_DECODED + 1001, KEEP_DECODED + 2001]
+
+
+@run_async
+async def test_the_footer_is_built_with_the_view_and_not_rebuilt_while_it_opens(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rebuilds: list[str] = []
+    recompose = Footer.recompose
+
+    async def counted(self: Footer) -> None:
+        rebuilds.append(type(self.screen).__name__)
+        await recompose(self)
+
+    monkeypatch.setattr(Footer, "recompose", counted)
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await open_view(pilot, app, long_message(lines=20, attachments=1))
+        await wait_until(pilot, lambda: view.rendered is not None, what="the message")
+        await pilot.pause()
+        assert rebuilds == []
+        assert "Attachments" in screen_text(app)  # the footer shows the view's keys
