@@ -2,9 +2,13 @@
 filled, importing only what ``popui`` itself imports (wire.py's own imports — the Dovecot
 fixture, pytest — would otherwise count as the app's start-up).
 
-    app_child.py HOST PORT USER N STATE_FOLDER now|before   (the password on stdin)
+    app_child.py HOST PORT USER N STATE_FOLDER now|before|keys   (the password on stdin)
 
-Prints ``FILLED <peak RSS in KB>`` once every row has its headers, or ``TIMEOUT``.
+Prints ``FILLED <peak RSS in KB, the app's and its parser process's>`` once every row has its
+headers, or ``TIMEOUT``. With ``keys`` it also presses j and k in turn every 50 ms while the
+rows fill, and prints after ``FILLED`` the latency of each, in ms: from the key event reaching
+the app until the next frame after the cursor moved (the headless driver writes no terminal,
+so that is the moment a real one would be written).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 APP_TIMEOUT = 900.0
 
@@ -27,7 +32,7 @@ def rows_filled(app: object, n: int) -> bool:
 
 
 async def fill(host: str, port: int, user: str, password: str, n: int, state: Path,
-               before: bool) -> None:
+               before: bool, keys: bool = False) -> None:
     from popui.__main__ import load_app, start_mailbox
     from popui.credentials import StaticSecret
     from popui.pop3.account import Account
@@ -47,14 +52,82 @@ async def fill(host: str, port: int, user: str, password: str, n: int, state: Pa
     app = load_app()(account=account, secrets=secret, state_folder=state, crash_folder=state,
                    mailbox=mailbox)
     async with app.run_test(size=(160, 50)) as pilot:
+        presser = asyncio.create_task(press_keys(app)) if keys else None
         deadline = time.monotonic() + APP_TIMEOUT
         while not rows_filled(app, n):
             if time.monotonic() > deadline:
                 print("TIMEOUT", flush=True)
                 return
             await pilot.pause(0.01)
-        rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(f"FILLED {rss_kb}", flush=True)
+        # the app and its parser process (popui.mailbox.parser_process) together
+        rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + parser_peak_kb(mailbox)
+        latencies = ""
+        if presser is not None:
+            presser.cancel()
+            latencies = " " + ",".join(f"{ms:.1f}" for ms in await KEYS.latencies())
+        print(f"FILLED {rss_kb}{latencies}", flush=True)
+
+
+def parser_peak_kb(mailbox: Any) -> int:
+    """The parser process's peak resident memory (Linux), 0 when there is none."""
+    proc = getattr(getattr(mailbox, "_parser", None), "_proc", None)
+    try:
+        status = Path(f"/proc/{proc.pid}/status").read_text() if proc else ""
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in status.splitlines()
+                 if line.startswith("VmHWM:")), 0)
+
+
+class KeyClock:
+    """When each key was posted, when its cursor move ran, and the frames after it."""
+
+    def __init__(self) -> None:
+        self.posted: list[float] = []
+        self.moved: list[float] = []
+        self.frames: list[float] = []
+
+    async def latencies(self) -> list[float]:
+        await asyncio.sleep(0.2)  # the last key's frame
+        result = []
+        for posted, moved in zip(self.posted, self.moved, strict=False):
+            frame = next((f for f in self.frames if f >= moved), None)
+            if frame is not None:
+                result.append((frame - posted) * 1000)
+        return result
+
+
+KEYS = KeyClock()
+
+
+async def press_keys(app: Any) -> None:
+    from textual import events
+
+    from popui.widgets.message_list import MessageList
+
+    for name in ("cursor_down", "cursor_up"):
+        original = getattr(MessageList, name)
+
+        def moved(self: Any, _original: Any = original) -> None:
+            KEYS.moved.append(time.perf_counter())
+            _original(self)
+
+        setattr(MessageList, name, moved)
+    display = app._display
+
+    def frame(screen: Any, renderable: Any) -> None:
+        if renderable is not None:
+            KEYS.frames.append(time.perf_counter())
+        display(screen, renderable)
+
+    app._display = frame
+    while True:
+        for key in ("j", "k"):
+            await asyncio.sleep(0.05)
+            if len(KEYS.moved) < len(KEYS.posted):
+                continue  # the last one is still waiting: measure each key alone
+            KEYS.posted.append(time.perf_counter())
+            app.post_message(events.Key(key, key))
 
 
 def main() -> None:
@@ -64,7 +137,8 @@ def main() -> None:
     from popui.__main__ import GC_THRESHOLDS
 
     gc.set_threshold(*GC_THRESHOLDS)
-    asyncio.run(fill(host, int(port), user, password, int(n), Path(state), which == "before"))
+    asyncio.run(fill(host, int(port), user, password, int(n), Path(state), which == "before",
+                     which == "keys"))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,9 @@ measures, one after the other and in the same run (so load on the machine hits t
                 ``apt-get install neomutt``);
 - app cold/warm: ``PopuiApp`` headless (``run_test``) in a fresh interpreter (app_child.py),
                 from process start (imports count) until every row is filled: cold with an
-                empty state folder, warm reopening with the header cache the cold run left.
+                empty state folder, warm reopening with the header cache the cold run left;
+- key press:    a third, cold start pressing j and k every 50 ms while the rows fill: from
+                the key event to the next frame after the cursor moved (app_child.py).
 
 ``--before`` adds engine+parse and the app with the header summariser of before issue 9 (loaded
 from git, see summarize.py), to show what the fast summariser changes end to end.
@@ -62,6 +64,7 @@ GOALS = {  # (numerator, denominator): at most this ratio
     ("app cold", "neomutt warm"): 2.0,
     ("app warm", "neomutt warm"): 0.8,
 }
+KEY_GOAL_MS = 50  # median latency of a key press while the rows fill
 
 
 @dataclass(frozen=True)
@@ -208,12 +211,14 @@ class AppRun:
     seconds: float
     peak_rss_mb: float
     cache_bytes: int
+    key_ms: list[float] = field(default_factory=list)
 
 
-def app_fill(login: Login, state: Path, before: bool = False) -> AppRun:
+def app_fill(login: Login, state: Path, before: bool = False, keys: bool = False) -> AppRun:
     """The app in a fresh interpreter: process start to every row filled."""
     command = [sys.executable, str(ROOT / "bench" / "app_child.py"), login.host, str(login.port),
-               login.user, str(login.n), str(state), "before" if before else "now"]
+               login.user, str(login.n), str(state),
+               "before" if before else "keys" if keys else "now"]
     start = time.perf_counter()
     proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert proc.stdin is not None and proc.stdout is not None
@@ -231,7 +236,9 @@ def app_fill(login: Login, state: Path, before: bool = False) -> AppRun:
     if not line.startswith("FILLED"):
         raise SystemExit(f"the app did not fill its rows: {line!r} {rest!r}")
     cache = sum(p.stat().st_size for p in state.rglob("*") if p.is_file())
-    return AppRun(elapsed, int(line.split()[1]) / 1024, cache)
+    words = line.split()
+    key_ms = [float(ms) for ms in words[2].split(",") if ms] if len(words) > 2 else []
+    return AppRun(elapsed, int(words[1]) / 1024, cache, key_ms)
 
 
 # -- the run -------------------------------------------------------------------------------------
@@ -241,6 +248,7 @@ def app_fill(login: Login, state: Path, before: bool = False) -> AppRun:
 class Results:
     times: dict[str, list[float]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    key_ms: list[float] = field(default_factory=list)
 
     def add(self, name: str, seconds: float) -> None:
         self.times.setdefault(name, []).append(seconds)
@@ -301,6 +309,10 @@ def measure(args: argparse.Namespace) -> Results:
                     warm_run = app_fill(login, state, before)
                     results.add(f"app cold{label}", cold_run.seconds)
                     results.add(f"app warm{label}", warm_run.seconds)
+                    if not before:  # a third start, cold, with keys pressed as rows fill
+                        keys = Path(tmp) / f"keys-{round_}"
+                        keys.mkdir()
+                        results.key_ms += app_fill(login, keys, keys=True).key_ms
                     results.notes.append(
                         f"round {round_ + 1}: app{label} peak RSS cold "
                         f"{cold_run.peak_rss_mb:.0f} MB, warm {warm_run.peak_rss_mb:.0f} MB; "
@@ -328,6 +340,12 @@ def report(args: argparse.Namespace, results: Results) -> None:
         ratio = a / b
         verdict = "met" if ratio <= goal else "not met"
         print(f"  {top} / {bottom}: {ratio:5.2f}x  (≤ {goal}x: {verdict})")
+    if results.key_ms:
+        ms = statistics.median(results.key_ms)
+        worst = max(results.key_ms)
+        verdict = "met" if ms <= KEY_GOAL_MS else "not met"
+        print(f"  key press while rows fill (cold start): median {ms:.0f} ms, max {worst:.0f} ms "
+              f"over {len(results.key_ms)} keys  (≤ {KEY_GOAL_MS} ms: {verdict})")
     for top, bottom in (("engine+parse", "raw"), ("app cold", "raw")):
         a, b = results.median(top), results.median(bottom)
         if a is not None and b is not None:

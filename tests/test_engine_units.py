@@ -290,3 +290,18 @@ def test_a_server_that_never_starts_answering_is_told_apart(monkeypatch) -> None
                                    "30 seconds.")
     else:
         raise AssertionError("no timeout")
+
+
+def test_download_progress_is_passed_on_at_most_ten_times_a_second(monkeypatch) -> None:
+    """A 5 MB RETR reads 80 chunks; each report is a UI update, so most are dropped."""
+    from popui.pop3 import session
+
+    clock = [100.0]
+    monkeypatch.setattr(session.time, "monotonic", lambda: clock[0])
+    seen: list[int] = []
+    progress = session._throttled(seen.append)
+    for received in range(65536, 80 * 65536, 65536):  # 80 chunks in 0.16 s
+        progress(received)
+        clock[0] += 0.002
+    assert len(seen) == 2 and seen[0] == 65536  # the first, then one 0.1 s later
+    assert 50 * 65536 <= seen[1] <= 52 * 65536

@@ -16,6 +16,7 @@ writes the store on the UI thread or the socket thread.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -29,6 +30,7 @@ from popui.mail.headers import HeaderSummary, summarize_headers
 from popui.mailbox import updates as up
 from popui.mailbox.connection import ConnectionState
 from popui.mailbox.copying import COPY_EVENTS, Copier, CopyJob
+from popui.mailbox.parser_process import ParserProcess
 from popui.mailbox.worker import SerialWorker
 from popui.mailout import Format
 from popui.pop3 import events as ev
@@ -47,6 +49,10 @@ NO_TOP = "no-top"
 COPY_TO = "copy_to"
 #: cached headers are read and parsed in chunks of this many, each posted as it is ready
 CACHE_CHUNK = 10000
+#: a listing missing at least this many headers has them summarised in a child process, on
+#: another core (`popui.mailbox.parser_process`), in batches of at least this many
+PARSE_ELSEWHERE_FROM = 2000
+PARSE_ELSEWHERE_BATCH = 100
 
 
 def _plural(count: int, word: str) -> str:
@@ -63,8 +69,13 @@ class Mailbox:
         log: ProtocolLog | None = None,
         store_folder: Path | None = None,
         session_options: dict[str, Any] | None = None,
+        parse_elsewhere_from: int | None = PARSE_ELSEWHERE_FROM,
     ) -> None:
         self.account = account
+        self._parse_elsewhere_from = parse_elsewhere_from if (os.cpu_count() or 1) > 1 else None
+        """A fill of at least this many headers is summarised in a child process (None:
+        never): see `popui.mailbox.parser_process`."""
+        self._parser: ParserProcess | None = None
         self.log = log if log is not None else ProtocolLog(0)
         self.session_options = session_options or {}
         self.session: Pop3Session | None = None
@@ -201,6 +212,8 @@ class Mailbox:
             self.copying.cancelled.set()
         self._copier.stop()
         self._events.stop()
+        if self._parser is not None:
+            self._parser.stop()
         self._store_job(self._close_store)
         self._store_worker.stop()
 
@@ -212,18 +225,43 @@ class Mailbox:
         self._events.submit(partial(self._digest, event))
 
     def _digest(self, event: ev.Event) -> None:
-        """Events thread: parse header blocks, queue them for the cache, pass events on."""
+        """Events thread: parse header blocks (or have the parser process do it), queue them
+        for the cache, pass events on."""
         if isinstance(event, ev.HeadersFetched):
-            summaries = tuple((key, summarize_headers(raw)) for key, raw in event.headers)
-            cacheable = tuple((key, s.to_row()) for key, s in summaries if is_uidl(key))
-            if cacheable:
-                self._store_job(lambda: self._store_call(LocalState.put_summaries, cacheable))
-            self._emit(up.HeadersParsed(summaries))
+            parser = self._parser
+            if (parser is None or len(event.headers) < PARSE_ELSEWHERE_BATCH
+                    or not parser.submit(event.headers)):
+                self._parse_here(event.headers)
         else:
             self._emit(event)
             if isinstance(event, ev.Listing):
                 self._listings += 1
                 self._fill_from_cache(event, self._listings)
+
+    def _parse_here(self, blocks: Sequence[tuple[str, bytes]]) -> None:
+        summaries = tuple((key, summarize_headers(raw)) for key, raw in blocks)
+        self._parsed(summaries, tuple((key, s.to_row()) for key, s in summaries if is_uidl(key)))
+
+    def _parsed(self, summaries: tuple[tuple[str, HeaderSummary], ...],
+                cacheable: tuple[tuple[str, Any], ...]) -> None:
+        if cacheable:
+            self._store_job(lambda: self._store_call(LocalState.put_summaries, cacheable))
+        self._emit(up.HeadersParsed(summaries))
+
+    def _rows_parsed(self, rows: list[tuple[str, Any]]) -> None:
+        """Parser thread: what the parser process made of a batch."""
+        self._parsed(tuple((key, HeaderSummary.from_row(row)) for key, row in rows),
+                     tuple((key, row) for key, row in rows if is_uidl(key)))
+
+    def _parser_blocks_lost(self, blocks: list[tuple[str, bytes]]) -> None:
+        """The parser process died with these (or failed on them): parse them on the events
+        thread after all."""
+        self._events.submit(partial(self._parse_here, blocks))
+
+    def _start_parser(self) -> None:
+        parser = ParserProcess(self._rows_parsed, self._parser_blocks_lost)
+        if parser.start():
+            self._parser = parser
 
     # -- the UI thread's one entry -----------------------------------------------------------
 
@@ -501,6 +539,10 @@ class Mailbox:
                             self._emit(up.HeadersParsed(found, cached=True, listing=number))
                 except sqlite3.Error as error:
                     self._emit(up.StoreProblem(f"Local state unreadable: {error}"))
+            missing = len(listing.messages) - len(cached)
+            if (self._parser is None and self._parse_elsewhere_from is not None
+                    and missing >= self._parse_elsewhere_from and not self._stopped):
+                self._start_parser()  # before anyone can ask for those headers
             self._emit(up.CacheDone(number))
             if self._post is None:
                 # No screen yet to say its order (it asks again when it comes, in its order):

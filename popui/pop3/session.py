@@ -67,6 +67,8 @@ DEFAULT_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 #: each slice costs the UI an update, and 250 at a time made that the cost of a fast fill
 REPORT_EVERY = 1000
 REPORT_INTERVAL = 0.1
+#: a download's progress is reported at most this often (each report is a UI update)
+PROGRESS_INTERVAL = 0.1
 #: whole messages in flight when a server without TOP fills the list with RETR (bounded memory)
 RETR_WINDOW = 4
 
@@ -592,8 +594,8 @@ class Pop3Session:
             return
         uid, total = request.uid, info.size
         self._emit(ev.RetrieveProgress(uid, 0, total))
-        data = client.retr_bytes(info.number, total,
-                                 lambda n: self._emit(ev.RetrieveProgress(uid, n, total)))
+        data = client.retr_bytes(info.number, total, _throttled(
+            lambda n: self._emit(ev.RetrieveProgress(uid, n, total))))
         self._emit(ev.MessageRetrieved(uid, data))
 
     def _retrieve_for_copy(self, client: Pop3Client, request: RetrieveForCopy) -> None:
@@ -609,8 +611,8 @@ class Pop3Session:
                           f"({human_size(limit)}); popui fetch has no such limit"))
             return
         total = info.size
-        data = client.retr_bytes(info.number, total,
-                                 lambda n: self._emit(ev.CopyRetrieveProgress(job, uid, n, total)))
+        data = client.retr_bytes(info.number, total, _throttled(
+            lambda n: self._emit(ev.CopyRetrieveProgress(job, uid, n, total))))
         self._emit(ev.CopyRetrieved(job, uid, data))
 
     # -- commit ----------------------------------------------------------------------------
@@ -713,3 +715,17 @@ class Pop3Session:
 
 def _messages(count: int) -> str:
     return f"{count} message{'' if count == 1 else 's'}"
+
+
+def _throttled(report: Callable[[int], None]) -> Callable[[int], None]:
+    """A progress callback that passes on at most one report per ``PROGRESS_INTERVAL``."""
+    next_at = 0.0
+
+    def progress(count: int) -> None:
+        nonlocal next_at
+        now = time.monotonic()
+        if now >= next_at:
+            next_at = now + PROGRESS_INTERVAL
+            report(count)
+
+    return progress
