@@ -43,7 +43,7 @@ def make_rows(count: int, seed: int = 1) -> list[Row]:
         row = Row(number, f"uid-{number:08d}", rnd.randint(300, 8_000_000))
         row.subject = " ".join(rnd.choice(WORDS) for _ in range(rnd.randint(2, 9)))
         row.sender = rnd.choice(NAMES)
-        row.date = start + timedelta(minutes=number * 20)
+        row.set_date(start + timedelta(minutes=number * 20))
         row.attachment = rnd.random() < 0.2
         row.loaded = True
         rows.append(row)

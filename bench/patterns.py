@@ -73,7 +73,7 @@ def make_rows(count: int, seed: int = 1) -> list[BenchRow]:
         row.sender = row.sender or row.sender_addr
         row.to = rnd.choice(["me@example.org", "team@example.org", "Me <me@example.org>"])
         row.cc = rnd.choice(["", "", "boss@example.org, team@example.org"])
-        row.date = NOW - timedelta(minutes=(count - number) * 7)
+        row.set_date(NOW - timedelta(minutes=(count - number) * 7))
         row.message_id = f"<m{number}@example.com>"
         if number > 1 and rnd.random() < 0.4:
             parent = rows[rnd.randrange(max(0, number - 200), number - 1)]

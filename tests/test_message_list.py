@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from app_support import run_async, wait_until
+from hypothesis import given
+from hypothesis import strategies as st
 from textual.app import App, ComposeResult
 
 from popui.rows import Row, RowFilter, filter_rows, format_date, next_sort, sort_rows
@@ -315,3 +317,16 @@ async def test_big_lists_are_threaded_in_a_worker_and_keep_the_cursor(
         await wait_until(pilot, lambda: widget.threaded, what="threads of the filtered rows")
         assert {r.subject.removeprefix("Re: ") for r in widget.view} == {
             "thread 1", *(f"thread {n}" for n in range(10, 20))}
+
+
+@given(st.datetimes(timezones=st.timezones(), min_value=datetime(1900, 1, 2),
+                    max_value=datetime(2200, 1, 1)))
+def test_a_rows_sort_stamp_is_its_dates_timestamp(date: datetime) -> None:
+    """Rows sort by a stamp computed once at fill time; it must order as the dates do."""
+    row = Row(1, "u", 10, date=date)
+    assert row.stamp == pytest.approx(date.timestamp(), abs=1e-6)
+    other = Row(2, "v", 10)
+    other.set_date(date)
+    assert other.stamp == row.stamp
+    other.set_date(None)
+    assert other.stamp == float("-inf")

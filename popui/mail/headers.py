@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parseaddr, parsedate_to_datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from popui.mail.decode import ENCODED_WORD, decode_header_bytes, decode_words
@@ -118,6 +119,7 @@ _AT = re.compile("[@\uff20\ufe6b]")
 _DOMAIN = re.compile(r"(?i)[\w-]+(?:[.\u3002\uff0e\uff61][\w-]+)*[.\u3002\uff0e\uff61][a-z]{2,}\b")
 
 
+@lru_cache(maxsize=8192)  # senders repeat: a 100,000-row fill asks for a few thousand
 def sender_label(name: str, addr: str) -> str:
     """What a list row shows for a sender: the name, else the address; and the real address too
     when the name contains an ``@`` or looks like a domain (``"billing@bank.example"

@@ -170,7 +170,7 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
         self._rows: list[Row] = []
         self._by_uid: dict[str, Row] = {}
         self._view: list[Row] = []
-        self._index: dict[str, int] = {}
+        self._index_cache: dict[str, int] | None = {}
         self._cursor = 0
         self._sort_key = "date"
         self._sort_reverse = False
@@ -365,7 +365,7 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def _set_view(self, view: list[Row], keep_uid: str | None) -> None:
         self._view = view
-        self._index = {row.uid: i for i, row in enumerate(self._view)}
+        self._index_cache = None  # built when first asked: a fill re-sorts 100,000 rows often
         self._strips.clear()
         self.virtual_size = Size(self.scrollable_content_region.width, len(self._view))
         if not self._user_moved:
@@ -386,10 +386,9 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
             self.refresh()
             return
         top = round(self.scroll_y)
-        bottom = top + self.page_height
-        for uid in uids:
-            index = self._index.get(uid)
-            if index is not None and top <= index < bottom:  # others render fresh when shown
+        shown = {row.uid: i for i, row in enumerate(self._view[top:top + self.page_height], top)}
+        for uid in uids:  # the others render fresh when shown
+            if (index := shown.get(uid)) is not None:
                 self.refresh_lines(index)
 
     # -- cursor --------------------------------------------------------------------------------
@@ -406,6 +405,13 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
             self.refresh_lines(index)
         self._scroll_cursor_into_view()
         self._post_highlighted()
+
+    @property
+    def _index(self) -> dict[str, int]:
+        """Each shown row's position, by key."""
+        if self._index_cache is None:
+            self._index_cache = {row.uid: i for i, row in enumerate(self._view)}
+        return self._index_cache
 
     def move_to_uid(self, uid: str) -> None:
         index = self._index.get(uid)
