@@ -143,7 +143,7 @@ class _SharedDelay(LatencyProxy):
 
     def __init__(self, target: tuple[str, int], shared: Any) -> None:
         self._shared = shared
-        super().__init__(target, 0.0)
+        super().__init__(target, float(shared.value))  # sets the delay: the same value
 
     @property  # type: ignore[override]
     def delay(self) -> float:

@@ -305,3 +305,28 @@ def test_download_progress_is_passed_on_at_most_ten_times_a_second(monkeypatch) 
         clock[0] += 0.002
     assert len(seen) == 2 and seen[0] == 65536  # the first, then one 0.1 s later
     assert 50 * 65536 <= seen[1] <= 52 * 65536
+
+
+def test_the_header_window_follows_the_link(monkeypatch) -> None:
+    """What is in flight must be read before a preview jumps the queue: a slow link keeps the
+    window small, a fast one with a long round trip opens it to hide the round trip."""
+    from popui.pop3 import client
+
+    clock = [0.0]
+    monkeypatch.setattr(client.time, "monotonic", lambda: clock[0])
+
+    def window_after(rtt: float, per_second: float) -> int:
+        pace = client._Pace()
+        pace.sent()  # the probe goes alone
+        clock[0] += rtt
+        pace.received()
+        assert pace.window() == client.DEFAULT_WINDOW  # nothing measured yet
+        pace.sent()
+        for _ in range(2000):
+            clock[0] += 1 / per_second
+            pace.received()
+        return pace.window()
+
+    assert window_after(0.020, 100_000) == client.HEADER_WINDOW  # fast, far: wide open
+    assert window_after(0.050, 500) == client.HEADER_WINDOW_MIN  # ~1 MB/s: a second of data
+    assert window_after(0.0002, 100_000) == client.HEADER_WINDOW_MIN  # loopback

@@ -66,6 +66,18 @@ def test_round_trip_takes_at_least_the_rtt(echo_server: tuple[str, int]) -> None
             assert time.monotonic() - start >= 2 * delay
 
 
+def test_the_proxy_in_a_process_of_its_own_keeps_its_first_delay(
+        echo_server: tuple[str, int]) -> None:
+    with ProxyProcess(echo_server, 0.05) as proxy, socket.create_connection(
+        proxy.address, timeout=10
+    ) as sock:
+        assert proxy.delay == 0.05
+        start = time.monotonic()
+        sock.sendall(b"ping\n")
+        assert recv_exactly(sock, 5) == b"ping\n"
+        assert time.monotonic() - start >= 0.1
+
+
 def test_the_proxy_in_a_process_of_its_own_takes_a_new_delay(echo_server: tuple[str, int]) -> None:
     """The benchmarks run the proxy out of process (it stands for the network) and change its
     delay between a cold fill at RTT 0 and the measured rounds."""

@@ -30,7 +30,13 @@ from collections.abc import Callable, Container, Sequence
 
 from popui.pop3 import events as ev
 from popui.pop3.account import Account, Credentials
-from popui.pop3.client import DEFAULT_WINDOW, TOP_IGNORES_LINES_NOTICE, Pop3Client, header_block
+from popui.pop3.client import (
+    DEFAULT_WINDOW,
+    HEADER_WINDOW,
+    TOP_IGNORES_LINES_NOTICE,
+    Pop3Client,
+    header_block,
+)
 from popui.pop3.errors import (
     AuthFailed,
     CertificateChanged,
@@ -85,7 +91,7 @@ class Pop3Session:
         client_factory: ClientFactory = Pop3Client,
         ssl_context: ssl.SSLContext | None = None,
         backoff: Sequence[float] = DEFAULT_BACKOFF,
-        window: int = DEFAULT_WINDOW,
+        window: int | None = None,
     ) -> None:
         self.account = account
         self.log = log if log is not None else ProtocolLog(0)
@@ -94,6 +100,7 @@ class Pop3Session:
         self._ssl_context = ssl_context
         self._backoff = tuple(backoff)
         self._window = window
+        """Commands in flight (None: the client's defaults, wider for header fills)."""
         self._client: Pop3Client | None = None
         self._credentials: Credentials | None = None
         self._messages: tuple[MessageInfo, ...] = ()
@@ -363,7 +370,7 @@ class Pop3Session:
         if todo and not self._top_missing(client.capabilities):
             commands = [f"TOP {m.number} 0" for m in todo]
             for index, status, body in client.pipeline(commands, multiline=True,
-                                                       window=self._window):
+                                                       window=self._window or DEFAULT_WINDOW):
                 if not isinstance(status, Pop3Error):
                     blocks[todo[index].number] = header_block(body)
         seen: Counter[str] = Counter()
@@ -478,7 +485,8 @@ class Pop3Session:
             # and the rest is asked for again behind the interactive request.
             stop = None if request.interactive else self._interactive_waiting
             for index, result in client.headers([self._by_uid[u] for u in batch],
-                                                window=self._window, stop=stop):
+                                                window=self._window or HEADER_WINDOW,
+                                                stop=stop):
                 uid = batch[index]
                 if isinstance(result, Pop3Error):
                     failed.append(uid)
@@ -655,7 +663,8 @@ class Pop3Session:
                 sent[:] = present[:count]
 
             for index, status, _ in client.pipeline(commands, multiline=False,
-                                                    window=self._window, on_send=note_sent):
+                                                    window=self._window or DEFAULT_WINDOW,
+                                                    on_send=note_sent):
                 (refused if isinstance(status, Pop3Error) else acked).append(present[index].uid)
             if refused:
                 # The only RSET popui sends: it undoes DELEs of this connection, and on
