@@ -11,6 +11,11 @@ store and the one connection state. Data flows one way:
 every update back to `deliver` on its own thread, which applies it to the model and then tells
 the listeners (the screens). Rows and marks change on the UI thread only. Nothing reads or
 writes the store on the UI thread or the socket thread.
+
+A big fill's header blocks go from the events thread to a parser process on another core
+(`popui.mailbox.parser_process`), whose rows come back on its reader thread. Updates can come
+before a screen is bound (`log_in_early`, the cache read as the listing passes): they wait, in
+order, for `bind`.
 """
 
 from __future__ import annotations
