@@ -46,7 +46,7 @@ def realistic_message(i: int, rng: random.Random) -> bytes:
     for _ in range(rng.randint(1, 6)):
         words = [rng.choice(_WORDS) for _ in range(rng.randint(10, 60))]
         text = " ".join(words).capitalize() + "."
-        paragraphs.append("\r\n".join(_wrap(text, 72)))
+        paragraphs.append("\r\n".join(wrap_words(text)))
     body = "\r\n\r\n".join(paragraphs) + "\r\n"
     kind = rng.random()
     if kind < 0.7:
@@ -74,7 +74,7 @@ def realistic_message(i: int, rng: random.Random) -> bytes:
     return header + mime.encode()
 
 
-def _wrap(text: str, width: int) -> list[str]:
+def wrap_words(text: str, width: int = 72) -> list[str]:
     lines, line = [], ""
     for word in text.split():
         if line and len(line) + 1 + len(word) > width:

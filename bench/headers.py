@@ -20,6 +20,7 @@ import queue
 import socket
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -46,11 +47,21 @@ def sequential(host: str, port: int, user: str, password: str, n: int) -> float:
     return elapsed
 
 
-def engine(host: str, port: int, user: str, password: str, n: int) -> float:
+def engine(host: str, port: int, user: str, password: str, n: int,
+           parse: Callable[[bytes], object] | None = None) -> float:
+    """Seconds for the session thread to bring in every header; with ``parse``, each block is
+    also handed to it on the session thread (``bench/wire.py``'s engine+parse)."""
     events: queue.Queue[ev.Event] = queue.Queue()
+
+    def on_event(event: ev.Event) -> None:
+        if parse is not None and isinstance(event, ev.HeadersFetched):
+            for _key, block in event.headers:
+                parse(block)
+        events.put(event)
+
     account = Account(name="bench", host=host, port=port, security="none", auth="user",
                       user=user, timeout=60)
-    session = Pop3Session(account, events.put)
+    session = Pop3Session(account, on_event)
     session.start(Credentials(password=password))
     while not isinstance(listing := events.get(timeout=120), ev.Listing):
         if isinstance(listing, ev.Fatal | ev.LoginFailed):

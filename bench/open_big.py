@@ -58,6 +58,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from dovecot import DovecotServer  # noqa: E402
+from dovecot_mailbox import wrap_words  # noqa: E402
 from latency_proxy import LatencyProxy  # noqa: E402
 from realistic_headers import realistic_header  # noqa: E402
 
@@ -84,17 +85,6 @@ def _paragraph(rng: random.Random, words: int) -> str:
     return " ".join(rng.choice(_WORDS) for _ in range(words)).capitalize() + "."
 
 
-def _wrapped(text: str, width: int = 72) -> list[str]:
-    lines, line = [], ""
-    for word in text.split():
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}" if line else word
-    return [*lines, line]
-
-
 def _b64_lines(data: bytes) -> str:
     text = base64.b64encode(data).decode()
     return "\r\n".join(text[n : n + 76] for n in range(0, len(text), 76)) + "\r\n"
@@ -105,7 +95,7 @@ def attachments_message(rng: random.Random) -> bytes:
     paragraphs = [f"{MARKER} Hi Kim, the Q3 numbers are attached, as promised."]
     paragraphs += [_paragraph(rng, rng.randint(25, 60)) for _ in range(6)]
     paragraphs.append("Best,\r\nAlex")
-    plain = "\r\n\r\n".join("\r\n".join(_wrapped(p)) for p in paragraphs) + "\r\n"
+    plain = "\r\n\r\n".join("\r\n".join(wrap_words(p)) for p in paragraphs) + "\r\n"
     html = ("<html><body>\r\n" + "".join(f"<p>{p}</p>\r\n" for p in paragraphs)
             + "</body></html>\r\n")
     pdf = b"%PDF-1.7\n" + rng.randbytes(1_800_000) + b"\n%%EOF\n"
@@ -135,7 +125,7 @@ def long_text_message(rng: random.Random, size: int = 5_000_000) -> bytes:
     total = 0
     while total < size:
         paragraph = _paragraph(rng, rng.randint(20, 120))
-        chunk = ("\r\n".join(_wrapped(paragraph)) if rng.random() < 0.6 else paragraph)
+        chunk = ("\r\n".join(wrap_words(paragraph)) if rng.random() < 0.6 else paragraph)
         parts.append(chunk + "\r\n\r\n")
         total += len(chunk) + 4
     return _with_header(rng, "text/plain; charset=utf-8", "".join(parts),

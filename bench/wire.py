@@ -37,7 +37,6 @@ import argparse
 import fcntl
 import os
 import pty
-import queue
 import shutil
 import statistics
 import struct
@@ -95,40 +94,9 @@ def _summarizer(before: bool) -> Callable[[bytes], object]:
 
 
 def engine_parse(login: Login, before: bool = False) -> float:
-    """``engine`` with every header block summarised on the session thread, as the app does."""
-    summarize_headers = _summarizer(before)
-    from popui.pop3 import events as ev
-    from popui.pop3.account import Account, Credentials
-    from popui.pop3.requests import FetchHeaders
-    from popui.pop3.session import Pop3Session
-
-    events: queue.Queue[ev.Event] = queue.Queue()
-
-    def on_event(event: ev.Event) -> None:
-        if isinstance(event, ev.HeadersFetched):
-            for _uid, block in event.headers:
-                summarize_headers(block)
-        events.put(event)
-
-    account = Account(name="bench", host=login.host, port=login.port, security="none",
-                      auth="user", user=login.user, timeout=60)
-    session = Pop3Session(account, on_event)
-    session.start(Credentials(password=login.password))
-    while not isinstance(listing := events.get(timeout=120), ev.Listing):
-        if isinstance(listing, ev.Fatal | ev.LoginFailed):
-            raise SystemExit(f"engine could not log in: {listing}")
-    start = time.perf_counter()
-    session.submit(FetchHeaders(tuple(m.uid for m in listing.messages)))
-    done = 0
-    while done < login.n:
-        event = events.get(timeout=600)
-        if isinstance(event, ev.HeadersFetched):
-            done = event.done
-        elif isinstance(event, ev.HeadersFailed | ev.ConnectionLost | ev.Fatal):
-            raise SystemExit(f"engine failed: {event}")
-    elapsed = time.perf_counter() - start
-    session.stop()
-    return elapsed
+    """``engine`` with every header block summarised on the session thread."""
+    return engine(login.host, login.port, login.user, login.password, login.n,
+                  parse=_summarizer(before))
 
 
 # -- neomutt -----------------------------------------------------------------------------------
