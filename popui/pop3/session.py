@@ -477,9 +477,8 @@ class Pop3Session:
         if request.whole:
             self._fetch_whole(client, batch)
             return
-        found: list[tuple[str, bytes]] = []
+        found = _Slices(self._report_headers)
         failed: list[str] = []
-        report_at = time.monotonic() + REPORT_INTERVAL
         try:
             # Background filling gives way to what the user is looking at: the window drains
             # and the rest is asked for again behind the interactive request.
@@ -490,7 +489,7 @@ class Pop3Session:
                 uid = batch[index]
                 if isinstance(result, Pop3Error):
                     failed.append(uid)
-                    if not self._headers_done and len(failed) == 1 and not found:
+                    if not self._headers_done and len(failed) == 1:
                         # The first TOP of the session refused: TOP is missing. Stop here
                         # (the first request goes alone, nothing else is in flight) instead
                         # of asking for every message one by one.
@@ -499,11 +498,7 @@ class Pop3Session:
                         break
                     continue
                 self._headers_done.add(uid)
-                found.append((uid, result))
-                if len(found) >= REPORT_EVERY or time.monotonic() >= report_at:
-                    self._report_headers(found)
-                    found = []
-                    report_at = time.monotonic() + REPORT_INTERVAL
+                found.add(uid, result)
         except TopCutOff:
             self._drop()  # closed on purpose after a header; the next request reconnects
             self._requeue(request)  # what is done is skipped
@@ -512,7 +507,7 @@ class Pop3Session:
             if left:
                 self._requeue(FetchHeaders(left, request.interactive))
         finally:
-            self._report_headers(found)
+            found.flush()
             if client.top_ignores_lines and not self._top_notice_given:
                 self._top_notice_given = True
                 self._emit(ev.Notice(TOP_IGNORES_LINES_NOTICE, "information"))
@@ -530,8 +525,7 @@ class Pop3Session:
         limit = self.account.max_message_size
         wanted = [u for u in batch if self._by_uid[u].size <= limit]
         failed = [u for u in batch if self._by_uid[u].size > limit]
-        found: list[tuple[str, bytes]] = []
-        report_at = time.monotonic() + REPORT_INTERVAL
+        found = _Slices(self._report_headers)
         commands = [f"RETR {self._by_uid[u].number}" for u in wanted]
         try:
             for index, status, body in client.pipeline(commands, multiline=True,
@@ -541,13 +535,9 @@ class Pop3Session:
                     failed.append(uid)
                     continue
                 self._headers_done.add(uid)
-                found.append((uid, header_block(body)))
-                if len(found) >= REPORT_EVERY or time.monotonic() >= report_at:
-                    self._report_headers(found)
-                    found = []
-                    report_at = time.monotonic() + REPORT_INTERVAL
+                found.add(uid, header_block(body))
         finally:
-            self._report_headers(found)
+            found.flush()
         if failed:
             self._emit(ev.HeadersFailed(tuple(failed), "These messages could not be read "
                                                        "(refused, or over max_message_size)."))
@@ -724,6 +714,27 @@ class Pop3Session:
 
 def _messages(count: int) -> str:
     return f"{count} message{'' if count == 1 else 's'}"
+
+
+class _Slices:
+    """Header blocks handed on in slices: ``REPORT_EVERY`` of them, or what came in
+    ``REPORT_INTERVAL`` seconds, whichever is first."""
+
+    def __init__(self, report: Callable[[list[tuple[str, bytes]]], None]) -> None:
+        self._report = report
+        self._items: list[tuple[str, bytes]] = []
+        self._due = time.monotonic() + REPORT_INTERVAL
+
+    def add(self, uid: str, block: bytes) -> None:
+        self._items.append((uid, block))
+        if len(self._items) >= REPORT_EVERY or time.monotonic() >= self._due:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._items:
+            self._report(self._items)
+            self._items = []
+        self._due = time.monotonic() + REPORT_INTERVAL
 
 
 def _throttled(report: Callable[[int], None]) -> Callable[[int], None]:
