@@ -22,7 +22,6 @@ import subprocess
 import tempfile
 import textwrap
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -152,8 +151,6 @@ class Rendered:
         return extract_links(self.message.raw)
 
 
-#: Seconds between two progress bar updates while ``RETR`` runs.
-PROGRESS_INTERVAL = 0.1
 #: Seconds the parse waits for the first lines to be drawn before parsing the rest anyway.
 FIRST_PAINT_WAIT = 1.0
 
@@ -399,7 +396,6 @@ class MessageView(Screen[str | None]):
         self.first: FirstLines | None = None  # shown until ``rendered`` is there
         self.rendered: Rendered | None = None
         self._pending_search: str | None = None  # asked for before the whole text was there
-        self._last_progress = 0.0
         self._first_painted = threading.Event()  # the first lines are on screen: parse the rest
         self._parse_stop = threading.Event()  # the view is gone: its parse stops
         self._resume_gc = False
@@ -455,11 +451,7 @@ class MessageView(Screen[str | None]):
             self.mailbox.unsubscribe(self._listen)
 
     def _listen(self, event: Event) -> None:
-        if isinstance(event, RetrieveProgress):  # ~80 for 5 MB: a few repaints are plenty
-            now = time.monotonic()
-            if now - self._last_progress < PROGRESS_INTERVAL:
-                return
-            self._last_progress = now
+        # (the session reports a download's progress at most ten times a second)
         message = msg.as_message(event)
         if message is not None:
             self.post_message(message)
