@@ -15,7 +15,7 @@ from __future__ import annotations
 import subprocess
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from popui.pop3.account import Account, Credentials
+from popui.pop3.account import OAUTH_METHODS, Account, Credentials
 
 if TYPE_CHECKING:
     from popui.config import Settings
@@ -52,7 +52,7 @@ class Stored(NamedTuple):
 def stored_credentials(secrets: Secrets, account: Account) -> Stored:
     """The account's stored password or OAuth token, per its ``auth``. May block."""
     try:
-        if account.auth in ("xoauth2", "oauthbearer"):
+        if account.auth in OAUTH_METHODS:
             token = secrets.get_oauth_token()
             return Stored(Credentials(oauth_token=token) if token else None)
         password = secrets.get_password()

@@ -19,13 +19,18 @@ from popui import locations
 from popui.config import account_from_fields, load_settings, remove_account, save_account
 from popui.credentials import KEYRING_SERVICE, SecretError, SecretSource, run_secret_command
 from popui.mail.sanitize import clean_line
-from popui.pop3.account import DEFAULT_PORTS, SECURITY_CHOICES, Account, Credentials
+from popui.pop3.account import (
+    DEFAULT_PORTS,
+    OAUTH_METHODS,
+    SECURITY_CHOICES,
+    Account,
+    Credentials,
+)
 
 if TYPE_CHECKING:
     from popui.pop3.transport import CertificateDetails
 
 LOGIN_ATTEMPTS = 3
-OAUTH_METHODS = ("xoauth2", "oauthbearer")
 
 
 class Aborted(Exception):

@@ -21,18 +21,17 @@ from typing import TextIO
 
 from popui import locations
 from popui.cli import commands
-from popui.credentials import SecretError, Secrets
+from popui.credentials import Secrets, stored_credentials
 from popui.mail.sanitize import clean_line
 from popui.mailout import Destination, WriteError, guess_format, open_destination
 from popui.mailout.download import Download, Progress, download
-from popui.pop3.account import Account, Credentials
+from popui.pop3.account import OAUTH_METHODS, Account, Credentials
 from popui.pop3.client import Pop3Client
 from popui.pop3.errors import AuthFailed, Pop3Error
 from popui.pop3.protocol_log import ProtocolLog
 from popui.sizes import human_size
 from popui.store.fetched import Busy, FetchedRecord
 
-OAUTH_METHODS = ("xoauth2", "oauthbearer")
 #: seconds between progress bar redraws
 REDRAW = 0.1
 
@@ -85,20 +84,16 @@ def run_fetch(
 
 def _credentials(account: Account, secrets: Secrets) -> tuple[Credentials | None, bool]:
     """The credentials and whether the password was typed (then a wrong one is asked again)."""
-    try:
-        if account.auth in OAUTH_METHODS:
-            token = secrets.get_oauth_token()
-            if token:
-                return Credentials(oauth_token=token), False
-            _err(f"account {account.name!r} logs in with {account.auth} but has no "
-                 "oauth2_token_command.")
-            return None, False
-        password = secrets.get_password()
-    except SecretError as exc:
-        _err(str(exc))
+    stored = stored_credentials(secrets, account)
+    if stored.problem:
+        _err(stored.problem)
         return None, False
-    if password is not None:
-        return Credentials(password=password), False
+    if stored.credentials is not None:
+        return stored.credentials, False
+    if account.auth in OAUTH_METHODS:
+        _err(f"account {account.name!r} logs in with {account.auth} but has no "
+             "oauth2_token_command.")
+        return None, False
     if not sys.stdin.isatty():
         _err(f"no password for {account.keyring_user}: set password_command for the "
              "account, store it in the keyring (open the account in popui and tick "

@@ -13,6 +13,8 @@ AuthMethod = Literal[
 ]
 SECURITY_CHOICES: tuple[str, ...] = ("tls", "starttls", "none")
 AUTH_CHOICES: tuple[str, ...] = AuthMethod.__args__  # type: ignore[attr-defined]
+#: the methods that log in with an OAuth token instead of a password
+OAUTH_METHODS: tuple[str, ...] = ("xoauth2", "oauthbearer")
 DEFAULT_PORTS = {"tls": 995, "starttls": 110, "none": 110}
 
 
