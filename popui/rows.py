@@ -8,6 +8,7 @@ filled, so rendering never sees raw header text.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -91,13 +92,15 @@ class Row:
         """Take the header fields of a parsed summary (untrusted text is cleaned here)."""
         self.subject = clean_line(summary.subject or "")
         name = clean_line(summary.from_name or "")
-        self.sender_addr = clean_line(summary.from_addr or "")
+        # Addresses repeat across a mailbox (To is mostly the user): one string each, not one
+        # per row (about 10 MB at 100,000 rows).
+        self.sender_addr = sys.intern(clean_line(summary.from_addr or ""))
         # a name that looks like an address or a domain shows the real address too
         self.sender = sender_label(name, self.sender_addr)
         self.set_date(summary.date)
         self.attachment = bool(summary.has_attachment_hint)
-        self.to = clean_line(summary.to or "")
-        self.cc = clean_line(summary.cc or "")
+        self.to = sys.intern(clean_line(summary.to or ""))
+        self.cc = sys.intern(clean_line(summary.cc or ""))
         self.message_id = clean_line(summary.message_id or "")
         self.in_reply_to = summary.in_reply_to or ""
         self.references = " ".join(summary.references or ())
