@@ -136,7 +136,7 @@ class Pop3Client(poplib.POP3):
         self._debugging = 0
         self._tls_established = False
         self._context = ssl_context
-        self._awaiting = "its greeting"  # what the next reply answers, for timeout sentences
+        self._awaiting: str | _Reply = "its greeting"  # what the next reply answers, in words
         self._interrupted = False
         self._pace = _Pace()
         self.capabilities = Capabilities()
@@ -259,9 +259,12 @@ class Pop3Client(poplib.POP3):
         try:
             yield
         except (ConnectionLost, OSError):
-            if self._interrupted:
-                raise ConnectionLost(f"Stopped waiting for {self._awaiting}.") from None
+            self._raise_if_interrupted()
             raise
+
+    def _raise_if_interrupted(self) -> None:
+        if self._interrupted:
+            raise ConnectionLost(f"Stopped waiting for {self._awaiting}.") from None
 
     def _putline(self, line: bytes) -> None:
         try:
@@ -273,7 +276,7 @@ class Pop3Client(poplib.POP3):
     def _putcmd(self, line: str, *, secret: bool = False) -> None:
         if "\r" in line or "\n" in line:
             raise SecretRejected("A command argument contains a line break; not sent.")
-        self._awaiting = "the login exchange" if secret else _describe(line)
+        self._awaiting = "the login exchange" if secret else _Reply(line)
         self.log.command(line, secret=secret)
         self._putline(line.encode(self.encoding))
 
@@ -283,8 +286,11 @@ class Pop3Client(poplib.POP3):
         return Deadline(self.timeout, self._awaiting)
 
     def _getline(self, deadline: Deadline | None = None) -> tuple[bytes, int]:
-        with self._reading():
+        try:
             line = self.file.readline(deadline, self.max_response)
+        except (ConnectionLost, OSError):
+            self._raise_if_interrupted()
+            raise
         octets = len(line)
         if line.endswith(CRLF):
             return line[:-2], octets
@@ -580,13 +586,14 @@ class Pop3Client(poplib.POP3):
                     in_flight.extend(chunk)
                     pace.sent()
                 index = in_flight.popleft()
-                self._awaiting = _describe(f"TOP {messages[index].number} 0")
+                self._awaiting = _Reply(f"TOP {messages[index].number} 0")
+                deadline = self._deadline()  # for the status line and the header after it
                 try:
-                    self._getresp()
+                    self._getresp(deadline)
                 except ServerError as exc:
                     yield index, exc
                     continue
-                head, cut = self._read_head(messages[index])
+                head, cut = self._read_head(messages[index], deadline)
                 self._top_probed = True
                 pace.received()
                 yield index, head
@@ -599,12 +606,15 @@ class Pop3Client(poplib.POP3):
             if cut or in_flight:
                 self.close()  # a reply cut off or left unread: the connection is out of step
 
-    def _read_head(self, info: MessageInfo | Listed) -> tuple[bytes, bool]:
+    def _read_head(self, info: MessageInfo | Listed,
+                   deadline: Deadline) -> tuple[bytes, bool]:
         """One ``TOP n 0`` body up to the header's blank line, and whether the connection
         must be closed because the rest is too long to read and drop."""
-        deadline = self._deadline()  # the rest, if read, belongs to the same answer
-        with self._reading():
+        try:  # the rest, if read, belongs to the same answer and deadline
             raw, complete = self.file.read_head(deadline, self.max_response)
+        except (ConnectionLost, OSError):
+            self._raise_if_interrupted()
+            raise
         skipped: int | None = 0
         if not complete:
             known_long = self.top_ignores_lines and info.size - len(raw) > DISCARD_LIMIT
@@ -646,7 +656,7 @@ class Pop3Client(poplib.POP3):
                     self.log.command(f"RETR {queued}")
                 self._putline(CRLF.join(f"RETR {queued}".encode() for queued, _ in batch))
                 sent += len(batch)
-            self._awaiting = _describe(f"RETR {number}")
+            self._awaiting = _Reply(f"RETR {number}")
             try:
                 self._getresp()
             except ServerError as exc:
@@ -695,7 +705,7 @@ class Pop3Client(poplib.POP3):
                 if on_send is not None:  # before writing: a partial write may reach the server
                     on_send(sent)
                 self._putline(CRLF.join(c.encode(self.encoding) for c in chunk))
-            self._awaiting = _describe(commands[received])
+            self._awaiting = _Reply(commands[received])
             try:
                 status: bytes | Pop3Error = self._getresp()
             except ServerError as exc:
@@ -713,6 +723,19 @@ class Pop3Client(poplib.POP3):
 
 
 _NUMBERED = frozenset({"TOP", "RETR", "LIST", "UIDL", "DELE"})
+
+
+class _Reply:
+    """What the next reply answers (``_describe`` of its command), worded only when a
+    sentence needs it: a header fill reads tens of thousands of replies."""
+
+    __slots__ = ("command",)
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+
+    def __str__(self) -> str:
+        return _describe(self.command)
 
 
 def _describe(command: str) -> str:

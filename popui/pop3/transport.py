@@ -61,7 +61,7 @@ class Deadline:
     session, and an honest big message arriving steadily is never cut off.
     """
 
-    def __init__(self, window: float, what: str, min_rate: float = MIN_RATE) -> None:
+    def __init__(self, window: float, what: object, min_rate: float = MIN_RATE) -> None:
         self.window = window
         self.what = what
         self.min_rate = min_rate
