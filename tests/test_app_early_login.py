@@ -96,7 +96,7 @@ def test_a_cold_start_fetches_every_header_before_a_screen_is_there(mailbox, tmp
 
         def parsed() -> list[str]:
             return [key for event in list(box._early) if isinstance(event, up.HeadersParsed)
-                    for key, _ in event.summaries]
+                    for key, _ in event.rows]
 
         deadline = time.monotonic() + 10
         while len(parsed()) < 5 and time.monotonic() < deadline:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from popui.mail.decode import decode_bytes, decode_words
 from popui.mail.headers import MAX_FIELD, HeaderSummary, parse_date, summarize_headers
 from popui.mail.sanitize import is_clean_line
+from popui.rows import Row
 
 
 def _strings(summary: HeaderSummary) -> list[str]:
@@ -191,3 +192,25 @@ def test_sender_label_shows_the_address_when_the_name_could_pass_for_one() -> No
                  "billing＠bank", "bank。example"):
         assert sender_label(name, "x@evil.example") == f"{name} <x@evil.example>", name
     assert sender_label("Dr. Smith", "x@evil.example") == "Dr. Smith"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_HEADER_LINE, max_size=12))
+def test_a_row_filled_from_the_compact_summary_shows_the_summary(lines: list[bytes]) -> None:
+    """Rows are filled from ``to_row`` values (parser process, cache) without cleaning again:
+    they must show what the summary says, and only clean text."""
+    s = summarize_headers(b"".join(lines) + b"\r\n")
+    row = Row(1, "u", 10)
+    row.fill_row(s.to_row())
+    assert (row.subject, row.sender, row.sender_addr, row.to, row.cc, row.message_id,
+            row.in_reply_to, row.references.split(), row.attachment) == (
+        s.subject, s.display_sender, s.from_addr, s.to, s.cc, s.message_id, s.in_reply_to,
+        list(s.references), s.has_attachment_hint)
+    if s.date is None:
+        assert row.date is None and row.stamp == float("-inf")
+    else:
+        assert row.date == s.date.replace(microsecond=0)
+        assert row.date.utcoffset() == s.date.utcoffset()
+        assert row.stamp == round(s.date.timestamp())
+    assert all(is_clean_line(v) for v in (row.subject, row.sender, row.to, row.cc))
+    assert row.loaded and not row.error

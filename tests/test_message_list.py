@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -11,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from textual.app import App, ComposeResult
 
+from popui.mail.headers import HeaderSummary, SummaryRow, summarize_headers
 from popui.rows import Row, RowFilter, filter_rows, format_date, next_sort, sort_rows
 from popui.sizes import human_size
 from popui.themes import mail_variable_defaults
@@ -20,24 +20,15 @@ CET = timezone(timedelta(hours=1))
 NOW = datetime(2024, 6, 15, 12, 0, tzinfo=CET)
 
 
-@dataclass
-class Summary:
-    subject: str = ""
-    from_name: str = ""
-    from_addr: str = ""
-    date: datetime | None = None
-    has_attachment_hint: bool = False
-    to: str = ""
-    cc: str = ""
-    message_id: str = ""
-    in_reply_to: str = ""
-    references: tuple[str, ...] = ()
+def summary_row(**fields: object) -> SummaryRow:
+    """A parsed summary in the compact form rows are filled from."""
+    return HeaderSummary(**fields).to_row()  # type: ignore[arg-type]
 
 
 def row(number: int, size: int = 1000, **summary: object) -> Row:
     r = Row(number, f"u{number}", size)
     if summary:
-        r.fill(Summary(**summary))  # type: ignore[arg-type]
+        r.fill_row(summary_row(**summary))
     return r
 
 
@@ -113,8 +104,11 @@ def test_size_filters() -> None:
     assert [r.number for r in filter_rows(rows, ">4.5M")] == [2, 4]
 
 
-def test_fill_cleans_untrusted_text() -> None:
-    r = row(1, subject="\x1b[2Jboom\x07", from_name="Eve\u202etxt.exe")
+def test_rows_show_untrusted_header_text_cleaned() -> None:
+    """Rows take summaries as they are (`Row.fill_row`): the summariser cleans them."""
+    r = Row(1, "u1", 10)
+    r.fill_row(summarize_headers("Subject: \x1b[2Jboom\x07\r\n"
+                                 "From: Eve\u202etxt.exe <e@x.example>\r\n\r\n".encode()).to_row())
     assert "\x1b" not in r.subject and "\x07" not in r.subject
     assert "\u202e" not in r.sender
     assert "boom" in r.subject
@@ -156,7 +150,7 @@ def line_text(widget: MessageList, y: int) -> str:
 def many_rows(count: int) -> list[Row]:
     rows = [Row(n, f"u{n}", n * 10) for n in range(1, count + 1)]
     for r in rows:
-        r.fill(Summary(subject=f"subject {r.number}", from_name=f"sender {r.number}",
+        r.fill_row(summary_row(subject=f"subject {r.number}", from_name=f"sender {r.number}",
                        date=datetime(2024, 1, 1, tzinfo=UTC) + timedelta(hours=r.number)))
     return rows
 
@@ -230,8 +224,9 @@ async def test_filter_and_sort_keep_the_cursor_message() -> None:
 
 @run_async
 async def test_hostile_subject_is_literal_text() -> None:
-    hostile = row(1, subject="[@click=app.quit]x[/] [b]bold\x1b]52;c;aGk=\x07",
-                  from_name="[red]Mallory")
+    hostile = Row(1, "u1", 10)
+    hostile.fill_row(summarize_headers(b"Subject: [@click=app.quit]x[/] [b]bold\x1b]52;c;aGk=\x07"
+                                       b"\r\nFrom: [red]Mallory <m@x.example>\r\n\r\n").to_row())
     app = ListApp([hostile], set())
     async with app.run_test(size=(120, 10)) as pilot:
         widget = app.query_one(MessageList)
@@ -273,7 +268,7 @@ def threaded_rows(threads: int) -> list[Row]:
         for k in range(3):
             n = len(rows) + 1
             r = Row(n, f"u{n}", 100)
-            r.fill(Summary(subject=("Re: " if k else "") + f"thread {t}",
+            r.fill_row(summary_row(subject=("Re: " if k else "") + f"thread {t}",
                            date=datetime(2024, 1, 1, tzinfo=UTC) + timedelta(hours=n),
                            message_id=ids[k], in_reply_to=ids[k - 1] if k else "",
                            references=tuple(ids[:k])))

@@ -139,7 +139,7 @@ def test_in_reply_to_and_references_are_kept_for_threads() -> None:
     assert summary.references[0] == "<r0@x.example>"  # the thread's root is kept
     assert summary.references[-1] == f"<r{MAX_REFERENCES + 9}@x.example>"
     row = Row(1, "u1", 10)
-    row.fill(summary)
+    row.fill_row(summary.to_row())
     assert row.in_reply_to == "<p@x.example>" and row.message_id == "<me@x.example>"
     assert row.references.split()[0] == "<r0@x.example>"
 

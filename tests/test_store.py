@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from popui.mail.headers import HeaderSummary, summarize_headers
+from popui.mail.headers import summarize_headers
+from popui.rows import Row
 from popui.store import state as state_module
 from popui.store.state import DB_NAME, LocalState
 
@@ -41,10 +42,12 @@ def test_header_cache_keeps_parsed_summaries(tmp_path: Path) -> None:
         state.put_summaries([("u0", _summary("replaced"))])
         got = state.summaries([f"u{i}" for i in range(1300)])
         assert len(got) == 1200
-        first = HeaderSummary.from_row(got["u0"])
+        first, last = Row(1, "u0", 10), Row(2, "u1199", 10)
+        first.fill_row(got["u0"])
+        last.fill_row(got["u1199"])
         assert first.subject == "replaced" and first.date is not None
         assert first.date.utcoffset() == timedelta(hours=1)
-        assert HeaderSummary.from_row(got["u1199"]).subject == "1199"
+        assert last.subject == "1199"
         assert state.summaries([]) == {}
         batches = list(state.all_summaries(batch=500))
         assert [len(b) for b in batches] == [500, 500, 200]

@@ -13,7 +13,7 @@ Never raises on any bytes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parseaddr, parsedate_to_datetime
 from functools import lru_cache
@@ -27,6 +27,11 @@ from popui.mail.sanitize import clean_line
 MAX_FIELD = 2000
 #: References kept for threading: the thread's root (the first) and the newest ones.
 MAX_REFERENCES = 32
+
+
+SummaryRow = tuple[Any, ...]
+"""A summary in its compact form, ``ROW_COLUMNS`` values (str, int, None): what the cache stores,
+the parser process sends and list rows are filled from (`popui.rows.Row.fill_row`)."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ class HeaderSummary:
             return f"{self.from_name} <{self.from_addr}>"
         return self.from_name or self.from_addr
 
-    def to_row(self) -> tuple[str | int | None, ...]:
+    def to_row(self) -> SummaryRow:
         """The summary as SQLite values (str, int, None), in ``ROW_COLUMNS`` order."""
         date = self.date
         offset = date.utcoffset() if date is not None else None
@@ -72,41 +77,18 @@ class HeaderSummary:
             self.in_reply_to, " ".join(self.references),
         )
 
-    @classmethod
-    def from_row(cls, row: tuple[Any, ...]) -> HeaderSummary:
-        """The inverse of ``to_row``: ``HeaderSummary.from_row(s.to_row()) == s``."""
-        (subject, from_name, from_addr, to, cc, reply_to, stamp, offset, date_raw, message_id,
-         attachment, content_type, in_reply_to, references) = row
-        date = None
-        if stamp is not None:
-            date = datetime.fromtimestamp(stamp, _zone(offset or 0))
-        return _new(
-            subject, from_name, from_addr, to, cc, reply_to, date, date_raw, message_id,
-            bool(attachment), content_type, in_reply_to,
-            tuple(references.split()) if references else (),
-        )
-
 
 #: Column names for ``HeaderSummary.to_row`` (the date is two columns: UTC seconds, offset).
 ROW_COLUMNS = (
     "subject", "from_name", "from_addr", "to_", "cc", "reply_to", "date_utc", "date_offset",
     "date_raw", "message_id", "attachment", "content_type", "in_reply_to", "refs",
 )
-_FIELD_NAMES = tuple(f.name for f in fields(HeaderSummary))
-
-
-def _new(*values: Any) -> HeaderSummary:
-    """A ``HeaderSummary`` from values in field order, without the frozen ``__init__``'s cost
-    (one ``object.__setattr__`` per field)."""
-    summary = object.__new__(HeaderSummary)
-    summary.__dict__.update(zip(_FIELD_NAMES, values, strict=True))
-    return summary
-
 
 _ZONES: dict[int, timezone] = {0: UTC}
 
 
-def _zone(seconds: int) -> timezone:
+def fixed_zone(seconds: int) -> timezone:
+    """The zone ``seconds`` east of UTC, one object per offset (100,000 dates share a few)."""
     zone = _ZONES.get(seconds)
     if zone is None:
         zone = _ZONES[seconds] = timezone(timedelta(seconds=seconds))
@@ -187,7 +169,7 @@ def parse_date(value: str) -> datetime | None:
             return None
         try:
             return datetime(full_year, _MONTHS[month], int(day), int(hour), int(minute),
-                            int(second or 0), tzinfo=_zone(offset))
+                            int(second or 0), tzinfo=fixed_zone(offset))
         except ValueError:  # 31 Feb, 25:00, a leap second...
             return None
     return _parse_date_email(value)

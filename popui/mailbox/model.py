@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from popui.credentials import Secrets, Stored, stored_credentials
-from popui.mail.headers import HeaderSummary, summarize_headers
+from popui.mail.headers import SummaryRow, summarize_headers
 from popui.mailbox import updates as up
 from popui.mailbox.connection import ConnectionState
 from popui.mailbox.copying import COPY_EVENTS, Copier, CopyJob
@@ -244,19 +244,15 @@ class Mailbox:
                 self._fill_from_cache(event, self._listings)
 
     def _parse_here(self, blocks: Sequence[tuple[str, bytes]]) -> None:
-        summaries = tuple((key, summarize_headers(raw)) for key, raw in blocks)
-        self._parsed(summaries, tuple((key, s.to_row()) for key, s in summaries if is_uidl(key)))
+        self._parsed([(key, summarize_headers(raw).to_row()) for key, raw in blocks])
 
-    def _parsed(self, summaries: tuple[tuple[str, HeaderSummary], ...],
-                cacheable: tuple[tuple[str, Any], ...]) -> None:
+    def _parsed(self, rows: list[tuple[str, SummaryRow]]) -> None:
+        """Events or parser thread: summaries of header blocks from the server, to the cache
+        (real UIDLs only) and to the UI."""
+        cacheable = tuple((key, row) for key, row in rows if is_uidl(key))
         if cacheable:
             self._store_job(lambda: self._store_call(LocalState.put_summaries, cacheable))
-        self._emit(up.HeadersParsed(summaries))
-
-    def _rows_parsed(self, rows: list[tuple[str, Any]]) -> None:
-        """Parser thread: what the parser process made of a batch."""
-        self._parsed(tuple((key, HeaderSummary.from_row(row)) for key, row in rows),
-                     tuple((key, row) for key, row in rows if is_uidl(key)))
+        self._emit(up.HeadersParsed(tuple(rows)))
 
     def _parser_blocks_lost(self, blocks: list[tuple[str, bytes]]) -> None:
         """The parser process died with these (or failed on them): parse them on the events
@@ -264,7 +260,7 @@ class Mailbox:
         self._events.submit(partial(self._parse_here, blocks))
 
     def _start_parser(self) -> None:
-        parser = ParserProcess(self._rows_parsed, self._parser_blocks_lost)
+        parser = ParserProcess(self._parsed, self._parser_blocks_lost)
         if parser.start():
             self._parser = parser
 
@@ -320,12 +316,12 @@ class Mailbox:
     def _fill(self, event: up.HeadersParsed) -> None:
         if event.cached and event.listing != self.listing:
             return
-        for key, summary in event.summaries:
+        for key, values in event.rows:
             row = self.rows.get(key)
             if row is not None:
                 if not row.loaded:
                     self.loaded += 1
-                row.fill(summary)
+                row.fill_row(values)
 
     def _headers_failed(self, event: ev.HeadersFailed) -> None:
         for key in event.uids:
@@ -537,8 +533,7 @@ class Mailbox:
                     for batch in self._store.all_summaries(CACHE_CHUNK):
                         if self._listings != number or self._stopped:
                             return
-                        found = tuple((key, HeaderSummary.from_row(row))
-                                      for key, row in batch if key in wanted)
+                        found = tuple((key, row) for key, row in batch if key in wanted)
                         if found:
                             cached.update(key for key, _ in found)
                             self._emit(up.HeadersParsed(found, cached=True, listing=number))
@@ -599,8 +594,7 @@ class Mailbox:
         """Store thread: post the cached summaries of ``keys``; returns the keys found."""
         cached: dict[str, Any] = self._store_call(LocalState.summaries, keys) or {}
         if cached:
-            summaries = tuple((key, HeaderSummary.from_row(row)) for key, row in cached.items())
-            self._emit(up.HeadersParsed(summaries, cached=True, listing=listing))
+            self._emit(up.HeadersParsed(tuple(cached.items()), cached=True, listing=listing))
         return set(cached)
 
     def _from_cache(self, keys: tuple[str, ...], listing: int, interactive: bool) -> None:

@@ -2,9 +2,10 @@
 
 A big fill (thousands of header blocks) costs ~17 µs of summarising per block, on the same
 interpreter lock as the socket, the store and the UI. With more than one core the Mailbox hands
-those blocks to this child instead and gets back the rows the cache stores (`to_row`), which
-cost 2 µs to turn into summaries. Frames are length-prefixed ``marshal`` data both ways: our
-own child, our own plain values (bytes, strings, numbers, tuples).
+those blocks to this child instead and gets back summaries in their compact form (`to_row`),
+which the cache stores and list rows are filled from as they are. Frames are length-prefixed
+``marshal`` data both ways: our own child, our own plain values (bytes, strings, numbers,
+tuples).
 
 If the child cannot start or dies, the blocks it had are given back (`on_lost`) and parsed in
 the Mailbox's own thread as before: nothing is lost, only the speed.
@@ -21,12 +22,15 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from popui.mail.headers import SummaryRow
 
 _FRAME = struct.Struct("!I")
 Block = tuple[str, bytes]
-Parsed = tuple[str, "tuple[Any, ...]"]
-"""A key and its cache row (`HeaderSummary.to_row`)."""
+Parsed = tuple[str, "SummaryRow"]
+"""A key and its summary (`HeaderSummary.to_row`)."""
 
 
 class ParserProcess:

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from popui.mail.headers import HeaderSummary
+from popui.mail.headers import SummaryRow
 from popui.pop3.events import Event
 
 
 @dataclass(frozen=True)
 class HeadersParsed(Event):
-    """Rows' header summaries, from the server or (``cached``) from the local cache."""
+    """Rows' header summaries (compact, `HeaderSummary.to_row`), from the server or
+    (``cached``) from the local cache."""
 
-    summaries: tuple[tuple[str, HeaderSummary], ...]
+    rows: tuple[tuple[str, SummaryRow], ...]
     cached: bool = False
     listing: int = 0
     """The listing they belong to (a cache read for an older listing is dropped)."""

@@ -403,7 +403,7 @@ class MainScreen(KeepingActions):
 
     @on(msg.HeadersParsed)
     def _headers(self, message: msg.HeadersParsed) -> None:
-        filled = [key for key, _ in message.event.summaries]
+        filled = [key for key, _ in message.event.rows]
         self._show_progress()
         self.message_list.refresh_rows(filled)
         if self.message_list.filter_text and self._refilter_timer is None:
