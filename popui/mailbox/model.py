@@ -35,6 +35,7 @@ from popui.mail.headers import SummaryRow, summarize_headers
 from popui.mailbox import updates as up
 from popui.mailbox.connection import ConnectionState
 from popui.mailbox.copying import COPY_EVENTS, Copier, CopyJob
+from popui.mailbox.flow import Budget
 from popui.mailbox.parser_process import ParserProcess
 from popui.mailbox.worker import SerialWorker
 from popui.mailout import Format
@@ -58,6 +59,10 @@ CACHE_CHUNK = 10000
 #: another core (`popui.mailbox.parser_process`), in batches of at least this many
 PARSE_ELSEWHERE_FROM = 2000
 PARSE_ELSEWHERE_BATCH = 100
+#: Header blocks from the server not yet parsed, at most (~7 MB of realistic headers). Past it
+#: the session thread waits for the parser, and TCP holds the server back, instead of raw
+#: headers piling up in memory (100 MB at 100,000 messages when parsing is the slower side).
+UNPARSED_LIMIT = 4000
 
 
 def _plural(count: int, word: str) -> str:
@@ -81,6 +86,7 @@ class Mailbox:
         """A fill of at least this many headers is summarised in a child process (None:
         never): see `popui.mailbox.parser_process`."""
         self._parser: ParserProcess | None = None
+        self._unparsed = Budget(UNPARSED_LIMIT)
         self.log = log if log is not None else ProtocolLog(0)
         self.session_options = session_options or {}
         self.session: Pop3Session | None = None
@@ -207,6 +213,7 @@ class Mailbox:
     def stop(self) -> None:
         """End everything: ``QUIT`` without ``DELE``, then the queued store writes (marks),
         then the threads. Blocks: call it off the UI thread."""
+        self._unparsed.close()  # the session thread may be waiting for the parser
         with self._session_lock:
             session, self.session = self.session, None
             self._closed = True  # a late `log_in_early` starts no session now
@@ -227,6 +234,8 @@ class Mailbox:
         if isinstance(event, COPY_EVENTS):
             self._copier.take(event)
             return
+        if isinstance(event, ev.HeadersFetched):
+            self._unparsed.take(len(event.headers))  # given back in `_parsed`
         self._events.submit(partial(self._digest, event))
 
     def _digest(self, event: ev.Event) -> None:
@@ -249,6 +258,7 @@ class Mailbox:
     def _parsed(self, rows: list[tuple[str, SummaryRow]]) -> None:
         """Events or parser thread: summaries of header blocks from the server, to the cache
         (real UIDLs only) and to the UI."""
+        self._unparsed.give(len(rows))
         cacheable = tuple((key, row) for key, row in rows if is_uidl(key))
         if cacheable:
             self._store_job(lambda: self._store_call(LocalState.put_summaries, cacheable))
