@@ -66,11 +66,15 @@ class Row:
         """Take a parsed header summary in its compact form (`HeaderSummary.to_row`, as the
         parser process and the cache give it). Its text was decoded and sanitised when it was
         summarised, so nothing is parsed or cleaned again: at 100,000 rows that matters."""
-        (self.subject, name, addr, to, cc, _reply_to, stamp, offset, _date_raw, self.message_id,
-         attachment, _content_type, self.in_reply_to, self.references) = values
-        # Addresses repeat across a mailbox (To is mostly the user): one string each, not one
-        # per row (about 10 MB at 100,000 rows).
-        self.sender_addr = addr = sys.intern(addr)
+        (subject, name, addr, to, cc, _reply_to, stamp, offset, _date_raw, self.message_id,
+         attachment, _content_type, in_reply_to, references) = values
+        # Text repeats across a mailbox (To is mostly the user; subjects and references within
+        # threads, notifications): one string each, not one per row (~20 MB at 100,000 rows).
+        intern = sys.intern
+        self.subject = intern(subject)
+        self.in_reply_to = intern(in_reply_to)
+        self.references = intern(references)
+        self.sender_addr = addr = intern(addr)
         # a name that looks like an address or a domain shows the real address too
         self.sender = sender_label(name, addr)
         if stamp is None:
@@ -78,8 +82,8 @@ class Row:
         else:
             self.date, self.stamp = datetime.fromtimestamp(stamp, fixed_zone(offset or 0)), stamp
         self.attachment = bool(attachment)
-        self.to = sys.intern(to)
-        self.cc = sys.intern(cc)
+        self.to = intern(to)
+        self.cc = intern(cc)
         self.loaded = True
         self.error = False
         self.version += 1

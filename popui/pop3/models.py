@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MessageInfo:
     """One message of the current connection: number (this connection only), identity key
     (`popui.pop3.identity`: a unique UIDL, a fingerprint, or a session key), LIST size."""
@@ -15,7 +15,7 @@ class MessageInfo:
     size: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Listed:
     """One line of LIST with its UIDL (None without UIDL), before identities are assigned."""
 
@@ -24,7 +24,7 @@ class Listed:
     uidl: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Capabilities:
     """The server's CAPA answer (RFC 2449), typed. ``known`` is False when CAPA failed."""
 
@@ -44,7 +44,7 @@ class Capabilities:
     raw: tuple[str, ...] = field(default_factory=tuple)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Negotiated:
     """What a connection settled on, for the info screen.
 
