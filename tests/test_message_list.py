@@ -325,3 +325,29 @@ def test_a_rows_sort_stamp_is_its_dates_timestamp(date: datetime) -> None:
     assert other.stamp == row.stamp
     other.set_date(None)
     assert other.stamp == float("-inf")
+
+
+_REFERENCE_SORTS = {  # the orders as (key, number) tuples say them, newest first on ties
+    "date": (lambda r: (r.stamp, r.number), True),
+    "thread": (lambda r: (r.stamp, r.number), True),
+    "number": (lambda r: r.number, True),
+    "size": (lambda r: (r.size, r.number), True),
+    "sender": (lambda r: (r.sender.casefold(), -r.number), False),
+    "subject": (lambda r: (r.subject.removeprefix("Re: ").casefold(), -r.number), False),
+}
+
+
+@given(st.lists(st.tuples(st.sampled_from([float("-inf"), 1.0e9, 1.5e9, 1.7e9]),
+                          st.integers(0, 3), st.sampled_from(["ann", "Bob", "bob", ""]),
+                          st.sampled_from(["x", "Re: x", "y", "Re: Y"])), max_size=40),
+       st.sampled_from(sorted(_REFERENCE_SORTS)), st.booleans())
+def test_sorting_orders_as_key_then_newest_on_ties(
+        specs: list[tuple[float, int, str, str]], key: str, reverse: bool) -> None:
+    rows = []
+    for number, (stamp, size, sender, subject) in enumerate(specs, 1):
+        r = Row(number, f"u{number}", size, subject=subject, sender=sender, stamp=stamp)
+        rows.append(r)
+    func, descending = _REFERENCE_SORTS[key]
+    expected = sorted(rows, key=func, reverse=descending != reverse)
+    shuffled = rows[::2] + rows[1::2]  # the input's order must not matter
+    assert [r.number for r in sort_rows(shuffled, key, reverse)] == [r.number for r in expected]
