@@ -4,9 +4,13 @@ Creates a private Dovecot with N messages (default 10,000), puts a latency proxy
 and for each round-trip time measures in the same run:
 
 - sequential: plain ``poplib`` sending ``TOP n 0`` one by one (what most clients do);
-- engine: popui's session thread fetching every header block (pipelined, window 1,000);
+- engine: popui's session thread fetching every header block (pipelined, the window following
+  the link), from handing it the request until the last header is reported;
 - raw: the same ``TOP n 0`` bytes over one socket, all commands sent at once and the replies
   only counted, never parsed: the floor for reading those bytes in Python.
+
+All three are timed after logging in (the engine also after its STAT and UIDL+LIST): no login
+round trip counts anywhere.
 
     python bench/headers.py                 # 10,000 messages, RTT 0 and 20 ms (~4 minutes)
     python bench/headers.py -n 1000 --rtt 0 100

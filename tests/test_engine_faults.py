@@ -48,6 +48,7 @@ from popui.pop3.account import Account, Credentials
 from popui.pop3.client import Pop3Client
 from popui.pop3.errors import TopCutOff
 from popui.pop3.identity import is_fingerprint
+from popui.pop3.protocol_log import ProtocolLog
 from popui.pop3.requests import Commit, FetchHeaders, Preview, Refresh, Retrieve
 from popui.pop3.session import Pop3Session
 
@@ -238,6 +239,88 @@ def test_the_session_fills_every_header_says_so_once_and_previews_still_work() -
     notes = [e.message for e in rec.of(ev.Notice) if "line count" in e.message]
     assert len(notes) == 1
     assert not rec.of(ev.HeadersFailed) and "RETR" not in server.verbs()
+
+
+def test_whole_messages_already_in_flight_behind_the_probe_are_dropped_or_cut() -> None:
+    # The first window goes out with the probe, before the server is known to send whole
+    # messages: the small replies in flight are read and dropped on the same connection, the
+    # first long one ends it after its header, and the connection after that stays in step.
+    messages = default_messages(8)
+    head5 = messages[4][1].split(b"\r\n\r\n")[0]
+    messages[4] = ("uid-5", head5 + b"\r\n\r\n" + (b"y" * 78 + b"\r\n") * 52_000)  # 4 MB
+    log = ProtocolLog(level=1)
+    headers: dict[str, bytes] = {}
+    with fault_server("top-ignores-lines", messages) as server:
+        account = Account(name="c", host=server.host, port=server.port, security="none",
+                          user=USER, auth="user")
+        client = Pop3Client(account, log=log)
+        client.login(Credentials(password=PASSWORD))
+        listing, _ = client.listing()
+        start = len(log.lines())
+        with pytest.raises(TopCutOff):
+            for index, head in client.headers(listing, window=100):
+                assert isinstance(head, bytes)
+                headers[listing[index].uidl or ""] = head
+        lines = log.lines()[start:]
+        first_reply = next(i for i, line in enumerate(lines) if line.direction == "<")
+        assert sum(line.text.startswith("TOP") for line in lines[:first_reply]) == 8  # in flight
+        assert client.top_ignores_lines and client.sock is None
+        assert sorted(headers) == [f"uid-{n}" for n in range(1, 6)]  # up to the long one
+        server.wait_sessions(1)
+        client = Pop3Client(account)
+        client.login(Credentials(password=PASSWORD))
+        listing, _ = client.listing()
+        rest = [m for m in listing if m.uidl not in headers]
+        headers.update((rest[i].uidl or "", head) for i, head in client.headers(rest))
+        assert client.stat_totals()[0] == 8  # in step after dropping what was in flight
+        client.quit()
+    for uid, data in messages:
+        assert headers[uid] == data.split(b"\r\n\r\n")[0] + b"\r\n\r\n"
+
+
+def test_a_preview_does_not_wait_for_whole_messages_in_flight() -> None:
+    # Something urgent waits (stop) while a window of whole messages is in flight: the
+    # connection is closed at once instead of reading them all (the caller reconnects).
+    messages = [(f"uid-{n}", make_message(n, body_lines=300)) for n in range(1, 9)]  # ~10 KB
+    with fault_server("top-ignores-lines", messages) as server:
+        client = Pop3Client(Account(name="c", host=server.host, port=server.port,
+                                    security="none", user=USER, auth="user"))
+        client.login(Credentials(password=PASSWORD))
+        listing, _ = client.listing()
+        got = []
+        with pytest.raises(TopCutOff):
+            for index, head in client.headers(listing, window=100, stop=lambda: True):
+                got.append(index)
+                assert isinstance(head, bytes) and head.endswith(b"\r\n\r\n")
+        assert got == [0]  # the probe's header, then nothing more read
+        assert client.top_ignores_lines and client.sock is None
+
+
+class TopRefused(FaultServer):
+    """CAPA offers TOP (and PIPELINING), yet every TOP is refused."""
+
+    def handle_TOP(self, session: Session, args: str) -> None:
+        self.err(session, "TOP is not allowed here")
+
+
+def test_top_refused_behind_a_pipelining_capa_fails_once_and_keeps_the_connection() -> None:
+    # The first window went out with the probe: the refusals in flight are read, nothing
+    # more is sent, TOP is declared missing once, and the same connection carries on.
+    server = TopRefused(default_messages(6))
+    server.start()
+    try:
+        with session_on(server) as (session, rec):
+            listing = rec.wait(ev.Listing)
+            uids = tuple(m.uid for m in listing.messages)
+            session.submit(FetchHeaders(uids))
+            assert set(rec.wait(ev.HeadersFailed).uids) == set(uids)
+            rec.wait(ev.TopMissing)
+            session.submit(Retrieve(uids[2]))
+            assert b"message 3" in rec.wait(ev.MessageRetrieved).data
+            assert not rec.of(ev.ConnectionLost) and len(rec.of(ev.HeadersFailed)) == 1
+    finally:
+        server.stop()
+    assert server.verbs().count("TOP") == 6 and server.verbs().count("USER") == 1
 
 
 def test_no_uidl_identifies_by_fingerprint_and_commit_stays_exact() -> None:

@@ -317,7 +317,7 @@ def test_the_header_window_follows_the_link(monkeypatch) -> None:
 
     def window_after(rtt: float, per_second: float) -> int:
         pace = client._Pace()
-        pace.sent()  # the probe goes alone
+        pace.sent()  # the first window, led by the probe
         clock[0] += rtt
         pace.received()
         assert pace.window() == client.DEFAULT_WINDOW  # nothing measured yet

@@ -81,7 +81,7 @@ TOP_IGNORES_LINES_NOTICE = (
 
 class _Pace:
     """How many ``TOP``s to keep in flight: what the link delivers in three round trips (the
-    first request's round trip; replies per second since the first pipelined reply), between
+    first reply's round trip; replies per second since the next one), between
     ``HEADER_WINDOW_MIN`` and ``most``. A preview waits for what is in flight, so on a slow
     link the window stays small; on a fast one it grows to hide the round trip."""
 
@@ -104,7 +104,7 @@ class _Pace:
 
     def received(self) -> None:
         if self.rtt is None:
-            if self._sent_at is not None:  # the probe, alone: one round trip
+            if self._sent_at is not None:  # the first reply: one round trip
                 self.rtt = time.monotonic() - self._sent_at
             return
         if self._start is None:
@@ -549,17 +549,20 @@ class Pop3Client(poplib.POP3):
         """Header blocks by ``TOP n 0``, as ``(index, header or -ERR)``, not in order.
 
         Each reply is read only up to its header's blank line; anything after it means the
-        server's TOP ignores the line count (``top_ignores_lines``). To find that out cheaply,
-        the first request on a connection goes alone, for the smallest message; the rest are
-        pipelined (``window``), or sent one at a time once TOP is known to send whole
-        messages. A reply's rest up to ``DISCARD_LIMIT`` is then read and dropped; a longer
-        one ends the connection after its header is yielded (``TopCutOff``): reconnect for
-        the others.
+        server's TOP ignores the line count (``top_ignores_lines``). To find that out early,
+        the first request on a connection is for the smallest message, and the first window
+        goes out with it (no round trip spent waiting); once TOP is known to send whole
+        messages, the rest go one at a time. A reply's rest up to ``DISCARD_LIMIT`` is read
+        and dropped (the replies already in flight too: at most ``DEFAULT_WINDOW`` of them);
+        a longer one ends the connection after its header is yielded (``TopCutOff``):
+        reconnect for the others. A refused first request (TOP may be missing) sends nothing
+        more: the caller decides.
 
         The window rolls: new requests go out (``HEADER_SEND`` at a time) as replies come in,
         never draining in between, until ``stop()`` says something more urgent waits;
         then nothing more is sent, the replies in flight are read, and the generator ends (the
-        caller asks again for the messages it did not get).
+        caller asks again for the messages it did not get). Whole messages in flight are not
+        waited for: the connection is closed instead (``TopCutOff``).
         """
         todo = deque(range(len(messages)))
         if messages and not self._top_probed:
@@ -572,9 +575,13 @@ class Pop3Client(poplib.POP3):
         cut = False
         try:
             while todo or in_flight:
-                allowed = (pace.window() if self._top_probed and not self.top_ignores_lines
-                           and self.capabilities.pipelining else 1)
-                if todo and in_flight and stop is not None and stop():
+                allowed = (pace.window() if self.capabilities.pipelining
+                           and not self.top_ignores_lines else 1)
+                if (in_flight and stop is not None and (todo or self.top_ignores_lines)
+                        and stop()):
+                    if self.top_ignores_lines and len(in_flight) > 1:
+                        raise TopCutOff("Stopped reading whole messages sent for TOP; "
+                                        "reconnecting for the rest.")
                     todo.clear()  # drain what is in flight, send nothing more
                 threshold = min(HEADER_SEND, max(1, allowed // 2))
                 while todo and (room := allowed - len(in_flight)) >= threshold:
@@ -591,6 +598,8 @@ class Pop3Client(poplib.POP3):
                 try:
                     self._getresp(deadline)
                 except ServerError as exc:
+                    if not self._top_probed:
+                        todo.clear()
                     yield index, exc
                     continue
                 head, cut = self._read_head(messages[index], deadline)

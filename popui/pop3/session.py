@@ -489,13 +489,6 @@ class Pop3Session:
                 uid = batch[index]
                 if isinstance(result, Pop3Error):
                     failed.append(uid)
-                    if not self._headers_done and len(failed) == 1:
-                        # The first TOP of the session refused: TOP is missing. Stop here
-                        # (the first request goes alone, nothing else is in flight) instead
-                        # of asking for every message one by one.
-                        self._top_broken = True
-                        failed = list(batch)
-                        break
                     continue
                 self._headers_done.add(uid)
                 found.add(uid, result)
@@ -503,6 +496,11 @@ class Pop3Session:
             self._drop()  # closed on purpose after a header; the next request reconnects
             self._requeue(request)  # what is done is skipped
         else:
+            if failed and not self._headers_done:
+                # The first TOP of the session refused (the client then sends nothing more)
+                # and none worked: TOP is missing. No asking for every message one by one.
+                self._top_broken = True
+                failed = list(batch)
             left = tuple(u for u in batch if u not in self._headers_done and u not in failed)
             if left:
                 self._requeue(FetchHeaders(left, request.interactive))
@@ -512,8 +510,6 @@ class Pop3Session:
                 self._top_notice_given = True
                 self._emit(ev.Notice(TOP_IGNORES_LINES_NOTICE, "information"))
         if failed:
-            if len(failed) == len(batch) and not self._headers_done:
-                self._top_broken = True
             self._emit(ev.HeadersFailed(tuple(failed), "The server refused TOP for these "
                                                        "messages."))
             if self._top_broken:
