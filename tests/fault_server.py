@@ -24,7 +24,8 @@ Faults (combine freely; see FAULTS for one line on each):
 - transport, on the responses to the ``targets`` commands (default RETR and TOP; "GREETING" means
   the greeting): ``drop-mid-response`` (after ``drop_after`` bytes), ``endless-line``,
   ``endless-multiline``, ``slow-drip`` (``drip_chunk`` bytes, default 1, per ``drip_delay`` s),
-  ``missing-terminator``, ``garbage-reply``, ``drop-at-nth`` (the ``drop_at``-th targeted command
+  ``missing-terminator``, ``garbage-reply``, ``held`` (until ``server.released`` is set),
+  ``drop-at-nth`` (the ``drop_at``-th targeted command
   takes effect, then the connection drops before its reply); and ``garbage-greeting``.
 
 Endless responses are generated lazily and stop when the client goes away or the server stops.
@@ -100,6 +101,8 @@ class FaultServer(Pop3Server):
         self.huge_size = huge_size
         self.drop_at = drop_at
         self.targeted_count: dict[int, int] = {}
+        self.released = threading.Event()
+        """``held``: targeted responses wait for this."""
         self.commands: list[tuple[int, str]] = []
         self.ended: list[Session] = []
         self._ended_changed = threading.Condition()
@@ -386,6 +389,15 @@ class SlowDrip(FaultServer):
                 raise Hangup
 
 
+class Held(FaultServer):
+    def send(self, session: Session, data: bytes) -> None:
+        if self.targeted(session):
+            while not self.released.wait(0.05):  # the test sets it; a hang-up ends the wait
+                if session.closed.is_set():
+                    raise Hangup
+        super().send(session, data)
+
+
 FAULTS: dict[str, type[FaultServer]] = {
     "no-capa": NoCapa,  # CAPA -> -ERR
     "no-top": NoTop,  # CAPA lacks TOP, TOP -> -ERR
@@ -410,6 +422,7 @@ FAULTS: dict[str, type[FaultServer]] = {
     "endless-line": EndlessLine,  # "+OK xxxx..." never ending
     "endless-multiline": EndlessMultiline,  # lines forever, no terminator
     "slow-drip": SlowDrip,  # targeted responses drip_chunk bytes per drip_delay seconds
+    "held": Held,  # targeted responses wait until the test sets server.released
 }
 
 

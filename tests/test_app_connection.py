@@ -176,8 +176,8 @@ async def test_connection_lost_toasts_once_while_attempts_count_up() -> None:
 
 @run_async
 async def test_full_view_gets_its_message_under_a_dialog() -> None:
-    # RETR drips a byte every 3 ms: the help screen is on top when the message arrives.
-    with fault_server("slow-drip", targets=("RETR",), drip_delay=0.003) as server:
+    # RETR is held until the help screen is on top: the message arrives under it.
+    with fault_server("held", targets=("RETR",)) as server:
         app = fault_app(server)
         async with app.run_test(size=(150, 30)) as pilot:
             await wait_until(pilot, lambda: app.main.status.status.state == "connected"
@@ -187,7 +187,8 @@ async def test_full_view_gets_its_message_under_a_dialog() -> None:
             view = app.screen
             await pilot.press("question_mark")
             await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
-            assert view.message is None  # still dripping
+            assert view.message is None  # still held
+            server.released.set()
             await wait_until(pilot, lambda: view.message is not None, what="message parsed")
             await pilot.press("escape")
             await wait_until(pilot, lambda: app.screen is view, what="back to the view")

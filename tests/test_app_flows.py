@@ -171,8 +171,9 @@ async def test_quit_keeping_the_marks_restores_them_next_time(mailbox, tmp_path:
         await loaded(pilot, app, 4)
         await wait_until(pilot, lambda: app.main.mailbox.marks == marked, what="marks restored")
         await wait_until(pilot, lambda: "3 marked" in screen_text(app), what="status")
-        assert any("3 marks from your last session restored; nothing was deleted" in text
-                   for text in notices(messages))
+        await wait_until(pilot, lambda: any(
+            "3 marks from your last session restored; nothing was deleted" in text
+            for text in notices(messages)), what="the notice of restored marks")
         await pilot.press("dollar_sign")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmCommit), what="dialog")
         await pilot.press("y")
