@@ -91,12 +91,17 @@ class _Pace:
         self._sent_at: float | None = None
         self._start: float | None = None
         self._count = 0
+        self._wanted = 0  # three round trips' worth, as last measured
+        self._measure_at = 64  # measured every 64 replies, not on each
 
     def window(self) -> int:
         if self.rtt is None or self._start is None or self._count < 64:
             return min(self.most, DEFAULT_WINDOW)
-        rate = self._count / max(time.monotonic() - self._start, 1e-3)
-        return max(1, min(self.most, max(HEADER_WINDOW_MIN, int(rate * self.rtt * 3))))
+        if self._count >= self._measure_at:
+            self._measure_at = self._count + 64
+            rate = self._count / max(time.monotonic() - self._start, 1e-3)
+            self._wanted = int(rate * self.rtt * 3)
+        return max(1, min(self.most, max(HEADER_WINDOW_MIN, self._wanted)))
 
     def sent(self) -> None:
         if self._sent_at is None:
@@ -575,7 +580,7 @@ class Pop3Client(poplib.POP3):
         cut = False
         try:
             while todo or in_flight:
-                allowed = (pace.window() if self.capabilities.pipelining
+                allowed = (0 if not todo else pace.window() if self.capabilities.pipelining
                            and not self.top_ignores_lines else 1)
                 if (in_flight and stop is not None and (todo or self.top_ignores_lines)
                         and stop()):

@@ -455,9 +455,11 @@ class Pop3Session:
         return self._top_broken or (caps.known and not caps.top)
 
     def _interactive_waiting(self) -> bool:
-        """True when a request of the user's (a preview, an open, a commit) is queued."""
-        with self._cond:
-            return self._stopping or any(p[0] < Priority.BACKGROUND for p in self._pending)
+        """True when a request of the user's (a preview, an open, a commit) is queued.
+
+        Asked between two replies, so without the lock: a request added while the list is
+        read may be missed, and the next reply's check sees it."""
+        return self._stopping or any(p[0] < Priority.BACKGROUND for p in self._pending)
 
     def _say_top_missing(self) -> None:
         if not self._top_missing_said:

@@ -38,6 +38,8 @@ _CHUNK = 256 * 1024
 #: after a line end: an empty line (group 1) or the terminating "." line (group 2)
 _HEAD_END = re.compile(rb"\n(?:(\r?\n)|(\.\r?\n))")
 _TERMINATOR = re.compile(rb"\n\.\r?\n")
+#: first bytes of an empty line or of the "." line that ends a response
+_EMPTY_OR_END = (b"\r", b"\n", b".")
 #: OpenSSL's reasons for "the peer did not answer in TLS" (the versions differ in wording)
 _NOT_TLS_REASONS = frozenset({
     "WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG",
@@ -486,17 +488,25 @@ class LineReader:
         scan = 0  # offset from self._pos already searched
         while True:
             buf, start = self._buf, self._pos
-            for line, complete in ((b"\r\n", False), (b"\n", False), (b".\r\n", True),
-                                   (b".\n", True)):
-                if buf.startswith(line, start):  # an empty first line, or nothing at all
-                    self._pos = start + len(line)
-                    return (b"" if complete else line), complete
+            if buf[start : start + 1] in _EMPTY_OR_END:  # (a header's first byte is neither)
+                for line, complete in ((b"\r\n", False), (b"\n", False), (b".\r\n", True),
+                                       (b".\n", True)):
+                    if buf.startswith(line, start):  # an empty first line, or nothing at all
+                        self._pos = start + len(line)
+                        return (b"" if complete else line), complete
             m = _HEAD_END.search(buf, start + scan)
             if m is not None:
-                self._pos = m.end()
-                if m.group(1) is not None:
-                    return bytes(buf[start : m.end()]), False
-                return bytes(buf[start : m.start() + 1]), True
+                end = self._pos = m.end()
+                if m.group(1) is None:
+                    return bytes(buf[start : m.start() + 1]), True
+                head = bytes(buf[start:end])
+                # The usual TOP n 0 answer: the "." line follows at once (when it is already
+                # here, it is consumed now rather than by a `skip_block` of nothing).
+                for terminator in (b".\r\n", b".\n"):
+                    if buf.startswith(terminator, end):
+                        self._pos = end + len(terminator)
+                        return head, True
+                return head, False
             scan = max(0, len(buf) - start - 3)  # a match may straddle what arrives next
             if len(buf) - start > limit:
                 raise MessageTooLarge(
