@@ -40,10 +40,12 @@ class Row:
     subject: str = ""
     sender: str = ""
     sender_addr: str = ""
-    date: datetime | None = None
     stamp: float = float("-inf")
-    """``date`` as POSIX seconds (sorting 100,000 rows by date must not call
-    ``timestamp()`` 100,000 times); -inf without a date: sorts as oldest."""
+    """The Date header's time as POSIX seconds, -inf without one (sorts as oldest): sorting
+    100,000 rows compares floats, and a row keeps no datetime object (`date` makes one)."""
+    zone: tzinfo | None = None
+    """The Date header's zone (one shared object per offset); None: no date, or a date given
+    without a zone (local time)."""
     attachment: bool = False
     loaded: bool = False
     error: bool = False
@@ -78,10 +80,10 @@ class Row:
         # a name that looks like an address or a domain shows the real address too
         self.sender = sender_label(name, addr)
         if stamp is None:
-            self.date, self.stamp = None, float("-inf")
+            self.stamp, self.zone = float("-inf"), None
         else:
-            self.date = datetime.fromtimestamp(stamp, fixed_zone(offset or 0))
             self.stamp = float(stamp)  # all floats: sorting compares them fast
+            self.zone = fixed_zone(offset or 0)
         self.attachment = bool(attachment)
         self.to = intern(to)
         self.cc = intern(cc)
@@ -89,13 +91,16 @@ class Row:
         self.error = False
         self.version += 1
 
-    def __post_init__(self) -> None:
-        if self.date is not None:
-            self.stamp = _stamp(self.date)
+    @property
+    def date(self) -> datetime | None:
+        """The Date header's time in its own zone, None without one."""
+        if self.stamp in _NO_STAMP:
+            return None
+        return datetime.fromtimestamp(self.stamp, self.zone)
 
     def set_date(self, date: datetime | None) -> None:
-        self.date = date
         self.stamp = _stamp(date)
+        self.zone = None if date is None else date.tzinfo
 
     def describe(self) -> str:
         """How a dialog names the message: its subject and sender, or (headers unknown) its
@@ -163,6 +168,7 @@ def _stamp(date: datetime | None) -> float:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NO_STAMP = (float("-inf"), float("inf"))  # no date, or one no clock can show
 _number = attrgetter("number")
 _stamp_of = attrgetter("stamp")  # rows without a date (yet) sort as oldest
 

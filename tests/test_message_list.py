@@ -133,7 +133,7 @@ class ListApp(App[None]):
 
     def on_mount(self) -> None:
         widget = self.query_one(MessageList)
-        widget.set_rows(self.rows)
+        widget.set_rows({row.uid: row for row in self.rows})
         widget.focus()
 
     def on_message_list_visible_changed(self, event: MessageList.VisibleChanged) -> None:
@@ -318,8 +318,12 @@ async def test_big_lists_are_threaded_in_a_worker_and_keep_the_cursor(
                     max_value=datetime(2200, 1, 1)))
 def test_a_rows_sort_stamp_is_its_dates_timestamp(date: datetime) -> None:
     """Rows sort by a stamp computed once at fill time; it must order as the dates do."""
-    row = Row(1, "u", 10, date=date)
+    row = Row(1, "u", 10)
+    row.set_date(date)
     assert row.stamp == pytest.approx(date.timestamp(), abs=1e-6)
+    shown = row.date  # made from the stamp: a float, so within a microsecond
+    assert shown is not None and abs(shown - date) <= timedelta(microseconds=1)
+    assert shown.utcoffset() == date.utcoffset()
     other = Row(2, "v", 10)
     other.set_date(date)
     assert other.stamp == row.stamp

@@ -392,8 +392,7 @@ class MainScreen(KeepingActions):
 
     @on(msg.Listing)
     def _listing(self) -> None:
-        rows = self.mailbox.rows
-        self.message_list.set_rows(list(rows.values()))
+        self.message_list.set_rows(self.mailbox.rows)
         # The Mailbox fills rows from the cache by itself (CacheDone: the rest from the server,
         # below); rows on screen that the cache lacks first (an interactive request jumps the
         # engine's queue).
