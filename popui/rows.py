@@ -1,8 +1,8 @@
 """The row model of the message list: one row per message, sorting, filtering, formatting.
 
-No Textual here: the list widget renders these rows, the main screen fills them from engine
-events. Text from headers is cleaned (control characters made visible) once, when a row is
-filled, so rendering never sees raw header text.
+No Textual here: the list widget renders these rows, the Mailbox fills them from parsed
+header summaries. Their text was cleaned (control characters made visible) when the headers
+were summarised (`popui.mail.headers`), so rendering never sees raw header text.
 """
 
 from __future__ import annotations

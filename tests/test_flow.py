@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
+import pytest
 from engine_support import dovecot_account
 from mailbox_support import Driver
 
@@ -40,9 +42,8 @@ def test_take_waits_for_room_and_close_lets_everyone_go() -> None:
     thread = threading.Thread(target=taker)
     thread.start()
     until(lambda: budget.waiting == 1, "the third take waits")
-    assert not done.is_set() and budget.used == 10
     budget.give(4)  # 6 + 5 > 10: still no room
-    assert not done.wait(0.05)
+    assert budget.waiting == 1 and budget.used == 6 and not done.is_set()
     budget.give(1)
     assert done.wait(5) and budget.used == 10
     thread.join()
@@ -59,24 +60,38 @@ def test_one_take_bigger_than_the_limit_goes_through_alone() -> None:
     assert budget.used == 0
 
 
-def test_the_session_waits_while_the_parser_is_behind(mailbox, tmp_path, monkeypatch) -> None:
-    """With the parsing held up, the session thread stops handing over header blocks at the
-    limit (TCP then holds the server back); once parsing goes on, every row fills."""
-    mailbox.fill(60)
-    monkeypatch.setattr(popui.mailbox.model, "UNPARSED_LIMIT", 10)
-    monkeypatch.setattr(popui.pop3.session, "REPORT_EVERY", 5)  # slices of five blocks
+@contextmanager
+def held_parser(mailbox, tmp_path, monkeypatch: pytest.MonkeyPatch, *, limit: int,
+                summarize: Callable[[bytes], HeaderSummary] = summarize_headers,
+                ) -> Iterator[tuple[Mailbox, Driver, threading.Event]]:
+    """A Mailbox that parses at home, in slices of five blocks, each parse held until the
+    gate opens; at most ``limit`` blocks unparsed."""
+    monkeypatch.setattr(popui.mailbox.model, "UNPARSED_LIMIT", limit)
+    monkeypatch.setattr(popui.pop3.session, "REPORT_EVERY", 5)
+    monkeypatch.setattr(popui.pop3.session, "REPORT_INTERVAL", 60.0)  # slices by count only
     gate = threading.Event()
 
-    def held_up(raw: bytes) -> HeaderSummary:
+    def held(raw: bytes) -> HeaderSummary:
         gate.wait(20)
-        return summarize_headers(raw)
+        return summarize(raw)
 
-    monkeypatch.setattr(popui.mailbox.model, "summarize_headers", held_up)
+    monkeypatch.setattr(popui.mailbox.model, "summarize_headers", held)
     box = Mailbox(dovecot_account(mailbox), store_folder=tmp_path, parse_elsewhere_from=None)
     driver = Driver(box)
     try:
         box.connect(Credentials(password=mailbox.password))
         driver.until(up.CacheDone)
+        yield box, driver, gate
+    finally:
+        gate.set()
+        box.stop()
+
+
+def test_the_session_waits_while_the_parser_is_behind(mailbox, tmp_path, monkeypatch) -> None:
+    """With the parsing held up, the session thread stops handing over header blocks at the
+    limit (TCP then holds the server back); once parsing goes on, every row fills."""
+    mailbox.fill(60)
+    with held_parser(mailbox, tmp_path, monkeypatch, limit=10) as (box, driver, gate):
         box.fetch(tuple(box.rows))
         budget = box._unparsed
         until(lambda: budget.waiting == 1, "the session thread waits for the parser")
@@ -85,23 +100,33 @@ def test_the_session_waits_while_the_parser_is_behind(mailbox, tmp_path, monkeyp
         driver.until(up.HeadersParsed, lambda e: box.loaded == len(box.rows) == 60)
         assert budget.used == 0 and budget.waiting == 0
         assert all(row.subject for row in box.rows.values())
-    finally:
+
+
+def test_a_block_the_summariser_fails_on_fails_its_row_and_frees_its_place(
+        mailbox, tmp_path, monkeypatch) -> None:
+    """The summariser promises never to raise; if it did, that row fails (and says so), the
+    others fill, and the session never waits for room the failure took."""
+    mailbox.fill(40)
+
+    def fussy(raw: bytes) -> HeaderSummary:
+        if b"Subject: Test message 00007\r" in raw or b"Subject: Test message 00023\r" in raw:
+            raise RuntimeError("boom")
+        return summarize_headers(raw)
+
+    with held_parser(mailbox, tmp_path, monkeypatch, limit=10, summarize=fussy) as (
+            box, driver, gate):
         gate.set()
-        box.stop()
+        box.fetch(tuple(box.rows))
+        driver.until(ev.HeadersFailed)
+        driver.until(up.HeadersParsed, lambda e: box.loaded == len(box.rows) == 40)
+        failed = [row for row in box.rows.values() if row.error]
+        assert len(failed) == 2
+        assert box._unparsed.used == 0
 
 
 def test_stopping_frees_a_session_waiting_for_the_parser(mailbox, tmp_path, monkeypatch) -> None:
     mailbox.fill(30)
-    monkeypatch.setattr(popui.mailbox.model, "UNPARSED_LIMIT", 5)
-    monkeypatch.setattr(popui.pop3.session, "REPORT_EVERY", 5)
-    gate = threading.Event()
-    monkeypatch.setattr(popui.mailbox.model, "summarize_headers",
-                        lambda raw: (gate.wait(20), summarize_headers(raw))[1])
-    box = Mailbox(dovecot_account(mailbox), store_folder=tmp_path, parse_elsewhere_from=None)
-    driver = Driver(box)
-    try:
-        box.connect(Credentials(password=mailbox.password))
-        driver.until(ev.Listing)
+    with held_parser(mailbox, tmp_path, monkeypatch, limit=5) as (box, _, gate):
         box.fetch(tuple(box.rows))
         until(lambda: box._unparsed.waiting == 1, "the session thread waits")
         session = box.session
@@ -111,7 +136,6 @@ def test_stopping_frees_a_session_waiting_for_the_parser(mailbox, tmp_path, monk
         # the parser is still held up: only stopping can free the session thread
         session._thread.join(15)
         assert not session._thread.is_alive()
-    finally:
         gate.set()
-    stopper.join(15)
-    assert not stopper.is_alive()
+        stopper.join(15)
+        assert not stopper.is_alive()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
+from engine_support import dovecot_account
 from fault_server import PASSWORD, USER, FaultServer, fault_server, make_message
 from mailbox_support import Driver
 
@@ -12,7 +14,7 @@ from popui.mailbox import updates as up
 from popui.pop3 import events as ev
 from popui.pop3.account import Account, Credentials
 from popui.pop3.identity import is_fingerprint
-from popui.store.state import LocalState
+from popui.store.state import DB_NAME, LocalState
 
 
 def _open(server: FaultServer, state: Path) -> tuple[Mailbox, Driver]:
@@ -53,3 +55,36 @@ def test_no_uidl_marks_last_across_runs_by_fingerprint_and_the_cache_keeps_none(
     with LocalState(tmp_path, again.account.keyring_user) as store:
         assert store.summaries(list(by_subject.values())) == {}  # never fingerprints
         assert store.marks() == set()  # committed marks are gone from the store too
+
+
+def test_a_damaged_cache_row_is_fetched_again_not_shown(mailbox, tmp_path: Path) -> None:
+    """Rows are filled from cached summaries as they are; one that is not what popui writes
+    (no subject, a date no clock can show) is left out and its headers come from the server."""
+    mailbox.fill(3)
+    account = dovecot_account(mailbox)
+
+    def opened() -> tuple[Mailbox, Driver]:
+        box = Mailbox(account, store_folder=tmp_path)
+        driver = Driver(box)
+        box.connect(Credentials(password=mailbox.password))
+        driver.until(up.CacheDone)
+        box.fetch(box.unloaded(box.rows.values()))  # as the screen does: what the cache lacks
+        driver.until(ev.Event, lambda e: len(box.rows) == 3 and box.loaded == 3)
+        return box, driver
+
+    first, _ = opened()
+    subjects = {key: row.subject for key, row in first.rows.items()}
+    first.stop()
+    keys = sorted(subjects)
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
+        db.execute("UPDATE summaries SET subject = NULL WHERE uid = ?", (keys[0],))
+        db.execute("UPDATE summaries SET date_utc = 10000000000000 WHERE uid = ?", (keys[1],))
+    again, driver = opened()
+    try:
+        assert {key: row.subject for key, row in again.rows.items()} == subjects
+        assert not any(row.error for row in again.rows.values())
+        from_server = {key for e in driver.seen if isinstance(e, up.HeadersParsed)
+                       and not e.cached for key, _ in e.rows}
+        assert from_server == {keys[0], keys[1]}
+    finally:
+        again.stop()

@@ -67,6 +67,7 @@ def test_a_child_that_dies_loses_no_row(mailbox, tmp_path) -> None:
         box.fetch(tuple(box.rows))
         driver.until(up.HeadersParsed, lambda e: box.loaded == len(box.rows) == 150)
         assert all(row.subject for row in box.rows.values())
+        assert box._unparsed.used == 0  # what the child had was given back, and parsed
     finally:
         box.stop()
 

@@ -36,7 +36,8 @@ the parser process sends and list rows are filled from (`popui.rows.Row.fill_row
 
 @dataclass(frozen=True)
 class HeaderSummary:
-    """What a list row and the header pane show. All strings are decoded and sanitised."""
+    """What the header pane shows, and (compact, `to_row`) what list rows and the cache take.
+    All strings are decoded and sanitised."""
 
     subject: str = ""
     from_name: str = ""

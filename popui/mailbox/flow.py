@@ -30,7 +30,7 @@ class Budget:
 
     def give(self, count: int) -> None:
         with self._cond:
-            self.used = max(0, self.used - count)
+            self.used -= count  # (never below 0: every block taken is given back once)
             self._cond.notify_all()
 
     def close(self) -> None:

@@ -230,7 +230,8 @@ class Mailbox:
         self._store_worker.stop()
 
     def _from_session(self, event: ev.Event) -> None:
-        """Session thread: hand over at once, so the socket thread only moves bytes."""
+        """Session thread: hand over at once, so the socket thread only moves bytes; header
+        blocks wait while `UNPARSED_LIMIT` are not parsed yet (`flow.Budget`)."""
         if isinstance(event, COPY_EVENTS):
             self._copier.take(event)
             return
@@ -253,12 +254,27 @@ class Mailbox:
                 self._fill_from_cache(event, self._listings)
 
     def _parse_here(self, blocks: Sequence[tuple[str, bytes]]) -> None:
-        self._parsed([(key, summarize_headers(raw).to_row()) for key, raw in blocks])
+        """Events thread. A block the summariser fails on (it promises not to) fails its row
+        alone, and says so; the flow budget gets every block back either way."""
+        rows: list[tuple[str, SummaryRow]] = []
+        failed: list[str] = []
+        for key, raw in blocks:
+            try:
+                rows.append((key, summarize_headers(raw).to_row()))
+            except Exception:
+                failed.append(key)
+        if failed:
+            self._unparsed.give(len(failed))
+            self._emit(ev.HeadersFailed(tuple(failed), "popui could not read the headers of "
+                                        f"{_plural(len(failed), 'message')}."))
+        self._parsed(rows)
 
     def _parsed(self, rows: list[tuple[str, SummaryRow]]) -> None:
         """Events or parser thread: summaries of header blocks from the server, to the cache
         (real UIDLs only) and to the UI."""
         self._unparsed.give(len(rows))
+        if not rows:
+            return
         cacheable = tuple((key, row) for key, row in rows if is_uidl(key))
         if cacheable:
             self._store_job(lambda: self._store_call(LocalState.put_summaries, cacheable))
