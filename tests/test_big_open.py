@@ -7,6 +7,7 @@ Nothing of what the view offers may be lost on the way: search, source, attachme
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -14,10 +15,15 @@ from email.policy import SMTP
 from typing import Any
 
 import pytest
+import textual.css.stylesheet
 from app_support import HostApp, run_async, screen_text, wait_until
+from engine_support import dovecot_account
 from textual.widgets import OptionList
 
+import popui.screens
 import popui.screens.message_view as message_view
+from popui.app import PopuiApp
+from popui.credentials import StaticSecret
 from popui.mail.message import KEEP_DECODED
 from popui.pop3.events import MessageRetrieved
 from popui.screens.message_view import BodyLog, MessageView
@@ -180,3 +186,56 @@ async def test_the_footer_is_built_with_the_view_and_not_rebuilt_while_it_opens(
         await pilot.pause()
         assert rebuilds == []
         assert "Attachments" in screen_text(app)  # the footer shows the view's keys
+
+
+def test_the_first_lines_of_a_long_part_are_decoded_from_its_start_only() -> None:
+    """The first screens come from the first ``FIRST_LINES_BUDGET`` bytes of a text part, cut
+    as ``TOP`` would cut it: plain, base64 (cut mid-group) and quoted-printable alike."""
+    lines = "".join(f"Row {i} of the export, café\n" for i in range(40_000))
+    for cte in ("8bit", "base64", "quoted-printable"):
+        msg = EmailMessage()
+        msg["Subject"] = "The whole export"
+        msg.set_content(lines, cte=cte)
+        raw = msg.as_bytes(policy=SMTP)
+        assert len(raw) > 3 * message_view.FIRST_LINES_BUDGET
+        first = message_view.first_lines(raw, 100, 30)
+        shown, _width = first.shown
+        assert shown[:60] == [f"Row {i} of the export, café" for i in range(60)], cte
+        assert first.preview.summary.subject == "The whole export"
+        assert first.preview.notice is None
+
+
+
+@run_async
+async def test_the_first_enter_finds_the_view_code_loaded_and_the_styles_parsed(
+    mailbox: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While a preview is read, the full view's code is loaded (not at start-up, not on
+    Enter), and Textual's parse cache is filled: on Enter only the view's own styles are
+    parsed, not every style of the app again."""
+    name = "popui.screens.message_view"
+    monkeypatch.delitem(sys.modules, name)
+    monkeypatch.delattr(popui.screens, "message_view")
+    parsed: list[object] = []
+    parse = textual.css.stylesheet.parse
+
+    def counted(scope: str, css: str, read_from: object, **kwargs: Any) -> Any:
+        parsed.append((scope, read_from, kwargs.get("tie_breaker")))
+        return parse(scope, css, read_from, **kwargs)
+
+    monkeypatch.setattr(textual.css.stylesheet, "parse", counted)
+    mailbox.fill(3)
+    app = PopuiApp(account=dovecot_account(mailbox, port="tls"),
+                   secrets=StaticSecret(mailbox.password), state_folder=tmp_path / "state")
+    async with app.run_test(size=(150, 30)) as pilot:
+        pane = app.main.preview
+        await wait_until(pilot, lambda: pane.preview is not None, what="a preview")
+        await wait_until(pilot, lambda: name in sys.modules, what="the view's code")
+        before = set(parsed)
+        parsed.clear()
+        await pilot.press("enter")
+        view_class = sys.modules[name].MessageView
+        await wait_until(pilot, lambda: isinstance(app.screen, view_class)
+                         and app.screen.message is not None, what="the full view")
+        assert parsed  # the view's own styles
+        assert not before & set(parsed)

@@ -117,9 +117,14 @@ class FirstLines:
     shown: tuple[list[str], int]  # ``for_log``
 
 
+#: Bytes of each text part the first lines are decoded from: two screens need far less.
+FIRST_LINES_BUDGET = 256 * 1024
+
+
 def first_lines(data: bytes, width: int | None, height: int) -> FirstLines:
     """The headers and about two screens of body lines (wrapped to ``width``) of ``data``."""
-    preview = parse_preview(data, complete=True, max_lines=max(2 * height, 50))
+    preview = parse_preview(data, complete=True, max_lines=max(2 * height, 50),
+                            part_budget=FIRST_LINES_BUDGET)
     body = split_lines("\n".join(preview.body_lines), width)
     return FirstLines(preview, for_log(body))
 
