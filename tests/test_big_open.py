@@ -25,7 +25,7 @@ import popui.screens.message_view as message_view
 from popui.app import PopuiApp
 from popui.credentials import StaticSecret
 from popui.mail.message import KEEP_DECODED
-from popui.pop3.events import MessageRetrieved
+from popui.pop3.events import MessageRetrieved, RetrieveFailed
 from popui.screens.message_view import BodyLog, MessageView
 from popui.widgets.footer import Footer
 
@@ -168,14 +168,17 @@ async def test_the_attachment_list_names_every_part_of_a_big_message() -> None:
 
 
 @run_async
-async def test_the_footer_is_built_with_the_view_and_not_rebuilt_while_it_opens(
+async def test_the_footer_is_built_once_the_first_lines_are_on_screen(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    rebuilds: list[str] = []
+    """Building the footer's keys (a widget each) takes as long as the download: it waits for
+    the first lines, and is done once (not again when the whole message is there)."""
+    built: list[bool] = []
     recompose = Footer.recompose
 
     async def counted(self: Footer) -> None:
-        rebuilds.append(type(self.screen).__name__)
+        if isinstance(self.screen, MessageView):
+            built.append("Row 0 of the export" in screen_text(self.app))
         await recompose(self)
 
     monkeypatch.setattr(Footer, "recompose", counted)
@@ -184,8 +187,28 @@ async def test_the_footer_is_built_with_the_view_and_not_rebuilt_while_it_opens(
         view = await open_view(pilot, app, long_message(lines=20, attachments=1))
         await wait_until(pilot, lambda: view.rendered is not None, what="the message")
         await pilot.pause()
-        assert rebuilds == []
+        assert built == [True]
         assert "Attachments" in screen_text(app)  # the footer shows the view's keys
+
+
+@run_async
+async def test_a_slow_download_or_a_failure_shows_the_footer_without_the_text() -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = MessageView("u1", 5_000_000, subject="The whole export")
+        app.push_collect(view)
+        await wait_until(pilot, lambda: "Retrieving" in screen_text(app), what="the view")
+        assert "Next message" not in screen_text(app)
+        await wait_until(pilot, lambda: "Next message" in screen_text(app), what="the footer")
+        assert "Retrieving" in screen_text(app)  # still downloading
+        app.pop_screen()
+        view = MessageView("u2", 5_000_000, subject="The whole export")
+        app.push_collect(view)
+        await wait_until(pilot, lambda: "Retrieving" in screen_text(app), what="the view")
+        assert "Next message" not in screen_text(app)
+        assert view.show_failure(RetrieveFailed("u2", "The connection was lost."))
+        await wait_until(pilot, lambda: "Next message" in screen_text(app), what="the footer")
+        assert "connection was lost" in screen_text(app)
 
 
 def test_the_first_lines_of_a_long_part_are_decoded_from_its_start_only() -> None:

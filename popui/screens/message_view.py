@@ -159,6 +159,10 @@ class Rendered:
 #: Seconds the parse waits for the first lines to be drawn before parsing the rest anyway.
 FIRST_PAINT_WAIT = 1.0
 
+#: Seconds a download may take before the footer's keys are built anyway (they wait for the
+#: first lines: building them takes as long as the 5 MB download at 20 ms).
+FOOTER_WAIT = 0.5
+
 #: Matches searched at most (a one-letter search in a 20 MB message finds millions).
 MAX_MATCHES = 10_000
 
@@ -433,7 +437,7 @@ class MessageView(Screen[str | None]):
         yield OptionList(id="mv-attachments")
         yield SearchInput(id="mv-search", placeholder="search: a word or a regular expression "
                           "· Enter finds · Esc closes")
-        yield Footer()
+        yield Footer(later=True)  # built once the text is on screen: `_build_footer`
 
     def on_mount(self) -> None:
         self.query_one("#mv-headers").display = False
@@ -442,6 +446,7 @@ class MessageView(Screen[str | None]):
         # Focused (empty) from the start: a focus change when the text comes would rebuild
         # the footer (tens of ms) just when the text is to be drawn.
         self.query_one("#mv-body", Log).focus()
+        self.set_timer(FOOTER_WAIT, self._build_footer)
         if self.data is not None:
             self._start_parse(self.data)
 
@@ -502,6 +507,7 @@ class MessageView(Screen[str | None]):
 
     def _fail(self, text: str) -> None:
         self._gc_back()
+        self._build_footer()
         self.query_one("#mv-loading").display = False
         self.add_class("-error")
         self._set_notice(text)
@@ -558,6 +564,10 @@ class MessageView(Screen[str | None]):
             self._first_paint_due = False
             self._first_painted.set()
             self._gc_back()
+            self.call_later(self._build_footer)
+
+    def _build_footer(self) -> None:
+        self.query_one(Footer).build()
 
     def _gc_back(self) -> None:
         if self._resume_gc:
@@ -573,6 +583,7 @@ class MessageView(Screen[str | None]):
         if self.has_class("-error"):
             return
         self.rendered = message.rendered
+        self._build_footer()
         parsed = self.rendered.message
         self.query_one("#mv-loading").display = False
         self.query_one("#mv-headers").display = True
