@@ -18,14 +18,22 @@ import pytest
 import textual.css.stylesheet
 from app_support import HostApp, run_async, screen_text, wait_until
 from engine_support import dovecot_account
+from mailbox_support import Driver
 from textual.widgets import OptionList
 
 import popui.screens
 import popui.screens.message_view as message_view
+from popui import messages as msg
 from popui.app import PopuiApp
 from popui.credentials import StaticSecret
 from popui.mail.message import KEEP_DECODED
+from popui.mail.preview import FIRST_LINES_BUDGET, first_screens
+from popui.mailbox import Mailbox
+from popui.mailbox import updates as up
+from popui.pop3 import events as ev
+from popui.pop3.account import Credentials
 from popui.pop3.events import MessageRetrieved, RetrieveFailed
+from popui.pop3.requests import Retrieve
 from popui.screens.message_view import BodyLog, MessageView
 from popui.widgets.footer import Footer
 
@@ -220,8 +228,8 @@ def test_the_first_lines_of_a_long_part_are_decoded_from_its_start_only() -> Non
         msg["Subject"] = "The whole export"
         msg.set_content(lines, cte=cte)
         raw = msg.as_bytes(policy=SMTP)
-        assert len(raw) > 3 * message_view.FIRST_LINES_BUDGET
-        first = message_view.first_lines(raw, 100, 30)
+        assert len(raw) > 3 * FIRST_LINES_BUDGET
+        first = message_view.first_lines(first_screens(raw), 100)
         shown, _width = first.shown
         assert shown[:60] == [f"Row {i} of the export, café" for i in range(60)], cte
         assert first.preview.summary.subject == "The whole export"
@@ -262,3 +270,55 @@ async def test_the_first_enter_finds_the_view_code_loaded_and_the_styles_parsed(
                          and app.screen.message is not None, what="the full view")
         assert parsed  # the view's own styles
         assert not before & set(parsed)
+
+
+def test_the_mailbox_tells_the_first_lines_of_a_retrieved_message_just_before_it(
+    mailbox: Any,
+) -> None:
+    """Made on the events thread: the full view shows them without parsing on its side."""
+    raw = long_message()
+    mailbox.maildir.deliver(raw)
+    box = Mailbox(dovecot_account(mailbox, port="tls"))
+    driver = Driver(box)
+    try:
+        box.connect(Credentials(password=mailbox.password))
+        listing = driver.until(ev.Listing)
+        uid = listing.messages[0].uid
+        box.submit(Retrieve(uid))
+        retrieved = driver.until(ev.MessageRetrieved)
+        kinds = [type(e) for e in driver.seen]
+        at = kinds.index(ev.MessageRetrieved)
+        first = driver.seen[at - 1]
+        assert isinstance(first, up.FirstLines) and first.uid == uid == retrieved.uid
+        assert first.preview.summary.subject == "The whole export"
+        assert first.preview.body_lines[:2] == ("Row 0 of the export", "Row 1 of the export")
+    finally:
+        box.stop()
+
+
+@run_async
+async def test_the_view_shows_the_first_lines_it_is_told_and_parses_only_the_whole(
+    monkeypatch: pytest.MonkeyPatch, held_parse: threading.Event,
+) -> None:
+    scanned: list[bytes] = []
+    first_screens_ = message_view.first_screens
+
+    def counted(data: bytes) -> Any:
+        scanned.append(data)
+        return first_screens_(data)
+
+    monkeypatch.setattr(message_view, "first_screens", counted)
+    raw = long_message()
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = MessageView("u1", len(raw), subject="The whole export")
+        app.push_collect(view)
+        await pilot.pause()
+        view.post_message(msg.FirstLines(up.FirstLines("u1", first_screens(raw))))
+        view.post_message(msg.MessageRetrieved(ev.MessageRetrieved("u1", raw)))
+        await wait_until(pilot, lambda: "Row 0 of the export" in screen_text(app),
+                         what="the first lines")
+        assert view.rendered is None
+        held_parse.set()
+        await wait_until(pilot, lambda: view.rendered is not None, what="the whole text")
+        assert scanned == []

@@ -167,6 +167,19 @@ def top_is_whole(data: bytes, lines: int) -> bool:
     return split_message(data)[1].count(b"\n") < lines
 
 
+#: Body lines the full view shows first (two screens of a tall terminal), and the bytes of each
+#: text part they are decoded from (two screens need far less).
+FIRST_LINES = 200
+FIRST_LINES_BUDGET = 256 * 1024
+
+
+def first_screens(data: bytes) -> Preview:
+    """The headers and first lines of a whole message: what the full view shows while the
+    rest is parsed (milliseconds, whatever the size)."""
+    return parse_preview(data, complete=True, max_lines=FIRST_LINES,
+                         part_budget=FIRST_LINES_BUDGET)
+
+
 def parse_preview(data: bytes, *, complete: bool = False, max_lines: int = 500,
                   part_budget: int | None = None) -> Preview:
     """Headers and up to ``max_lines`` body lines of ``data`` (``complete``: a whole message).

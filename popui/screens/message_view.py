@@ -52,7 +52,7 @@ from popui.mail.attachments import Attachment, save_all, save_attachment, save_e
 from popui.mail.decode import decode_bytes
 from popui.mail.links import Link, extract_links
 from popui.mail.message import ParsedMessage, parse_message
-from popui.mail.preview import Preview, parse_preview
+from popui.mail.preview import Preview, first_screens
 from popui.messages import WorkerFailed
 from popui.opener import attachment_viewer, browser_command, launch, run_in_terminal
 from popui.patterns import is_regex
@@ -117,16 +117,9 @@ class FirstLines:
     shown: tuple[list[str], int]  # ``for_log``
 
 
-#: Bytes of each text part the first lines are decoded from: two screens need far less.
-FIRST_LINES_BUDGET = 256 * 1024
-
-
-def first_lines(data: bytes, width: int | None, height: int) -> FirstLines:
-    """The headers and about two screens of body lines (wrapped to ``width``) of ``data``."""
-    preview = parse_preview(data, complete=True, max_lines=max(2 * height, 50),
-                            part_budget=FIRST_LINES_BUDGET)
-    body = split_lines("\n".join(preview.body_lines), width)
-    return FirstLines(preview, for_log(body))
+def first_lines(preview: Preview, width: int | None) -> FirstLines:
+    """``preview`` (``first_screens``) with its body lines wrapped to ``width``."""
+    return FirstLines(preview, for_log(split_lines("\n".join(preview.body_lines), width)))
 
 
 @dataclass(frozen=True)
@@ -475,6 +468,11 @@ class MessageView(Screen[str | None]):
     def _progress(self, message: msg.RetrieveProgress) -> None:
         self.show_progress(message.event)
 
+    @on(msg.FirstLines)
+    def _first_lines_ready(self, message: msg.FirstLines) -> None:
+        if message.event.uid == self.uid and self.first is None:
+            self._show_first(first_lines(message.event.preview, self._text_width()))
+
     @on(msg.MessageRetrieved)
     def _retrieved(self, message: msg.MessageRetrieved) -> None:
         self.show_message(message.event)
@@ -519,18 +517,22 @@ class MessageView(Screen[str | None]):
         The cyclic garbage collector pauses until the first lines are drawn: a full collection
         of a big mailbox's objects (30 ms) would otherwise often fall just there.
         """
-        if gc.isenabled():
+        if gc.isenabled() and not self._first_painted.is_set():
             gc.disable()
             self._resume_gc = True
-        size = self.size if self.size.width else self.app.size
-        thread = threading.Thread(target=self._parse, args=(data, size.width - 4, size.height),
+        thread = threading.Thread(target=self._parse, args=(data, self._text_width()),
                                   name="popui-message-parse", daemon=True)
         thread.start()
 
-    def _parse(self, data: bytes, width: int, height: int) -> None:
-        """Thread: the first lines first; once they are on screen, the whole message."""
+    def _text_width(self) -> int:
+        return (self.size if self.size.width else self.app.size).width - 4
+
+    def _parse(self, data: bytes, width: int) -> None:
+        """Thread: the first lines first (unless the Mailbox sent them: ``FirstLines``); once
+        they are on screen, the whole message."""
         try:
-            self.post_message(self._FirstShown(first_lines(data, width, height)))
+            if self.first is None:
+                self.post_message(self._FirstShown(first_lines(first_screens(data), width)))
             self._first_painted.wait(timeout=FIRST_PAINT_WAIT)  # the UI has the GIL to itself
             if self._parse_stop.is_set():
                 return
@@ -544,9 +546,12 @@ class MessageView(Screen[str | None]):
 
     @on(_FirstShown)
     def _first_shown(self, message: _FirstShown) -> None:
+        self._show_first(message.first)
+
+    def _show_first(self, first: FirstLines) -> None:
         if self.rendered is not None or self.has_class("-error"):
             return
-        self.first = message.first
+        self.first = first
         self.query_one("#mv-loading").display = False
         self.query_one("#mv-headers").display = True
         self._show_headers()
