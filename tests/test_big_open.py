@@ -34,7 +34,7 @@ from popui.pop3 import events as ev
 from popui.pop3.account import Credentials
 from popui.pop3.events import MessageRetrieved, RetrieveFailed
 from popui.pop3.requests import Retrieve
-from popui.screens.message_view import BodyLog, MessageView
+from popui.screens.message_view import BodyLog, MessageView, SearchInput
 from popui.widgets.footer import Footer
 
 FAR_WORD = "Xylophone-far-below"
@@ -92,6 +92,8 @@ async def test_the_first_lines_show_before_the_whole_message_is_parsed(
                          what="the first lines")
         assert view.rendered is None
         assert "The whole export" in screen_text(app)  # the headers too
+        # mounted when first needed, not on the way to the first lines
+        assert not view.query(OptionList) and not view.query(SearchInput)
         assert len(body_lines(view)) < 3000  # only the first screens so far
         held_parse.set()
         await wait_until(pilot, lambda: view.rendered is not None, what="the whole text")

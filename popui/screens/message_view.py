@@ -427,15 +427,13 @@ class MessageView(Screen[str | None]):
             yield ProgressBar(total=max(self.list_size, 1), show_eta=False)
         yield BodyLog(id="mv-body", auto_scroll=False)
         yield Static(id="mv-search-status")
-        yield OptionList(id="mv-attachments")
-        yield SearchInput(id="mv-search", placeholder="search: a word or a regular expression "
-                          "· Enter finds · Esc closes")
+        # the attachment list and the search line are mounted when first needed: each costs
+        # ~15 ms that would come before the first lines
         yield Footer(later=True)  # built once the text is on screen: `_build_footer`
 
     def on_mount(self) -> None:
         self.query_one("#mv-headers").display = False
         self.query_one("#mv-notice").display = False
-        self.query_one("#mv-attachments").display = False
         # Focused (empty) from the start: a focus change when the text comes would rebuild
         # the footer (tens of ms) just when the text is to be drawn.
         self.query_one("#mv-body", Log).focus()
@@ -584,7 +582,7 @@ class MessageView(Screen[str | None]):
         self._fail(message.error)
 
     @on(_Rendered)
-    def _rendered(self, message: _Rendered) -> None:
+    async def _rendered(self, message: _Rendered) -> None:
         if self.has_class("-error"):
             return
         self.rendered = message.rendered
@@ -595,7 +593,7 @@ class MessageView(Screen[str | None]):
         self._show_headers()
         self._set_notice("; ".join(parsed.notices))
         self._show_body(keep_place=self.first is not None)
-        attachments = self.query_one("#mv-attachments", OptionList)
+        attachments = await self._attachment_list()
         attachments.clear_options()
         attachments.add_options(
             Option(
@@ -616,6 +614,14 @@ class MessageView(Screen[str | None]):
             term, self._pending_search = self._pending_search, None
             self.search(term)
         self.post_message(self.Loaded(self.uid))
+
+    async def _attachment_list(self) -> OptionList:
+        found = self.query("#mv-attachments").results(OptionList)
+        attachments = next(found, None)
+        if attachments is None:
+            attachments = OptionList(id="mv-attachments")
+            await self.mount(attachments, after="#mv-search-status")
+        return attachments
 
     # --- display ---------------------------------------------------------------------------
 
@@ -716,10 +722,14 @@ class MessageView(Screen[str | None]):
             return []
         return self.rendered.raw if self.raw_mode else self.rendered.body
 
-    def action_search(self) -> None:
+    async def action_search(self) -> None:
         if self.rendered is None and self.first is None:
             return
-        box = self.query_one("#mv-search", SearchInput)
+        box = next(self.query("#mv-search").results(SearchInput), None)
+        if box is None:
+            box = SearchInput(id="mv-search", placeholder="search: a word or a regular "
+                              "expression · Enter finds · Esc closes")
+            await self.mount(box, before=self.query_one(Footer))
         box.add_class("-shown")
         box.value = self.search_term
         box.focus()
