@@ -176,8 +176,9 @@ async def test_connection_lost_toasts_once_while_attempts_count_up() -> None:
 
 @run_async
 async def test_full_view_gets_its_message_under_a_dialog() -> None:
-    # RETR drips a byte every 3 ms: the help screen is on top when the message arrives.
-    with fault_server("slow-drip", targets=("RETR",), drip_delay=0.003) as server:
+    # RETR drips a byte every 10 ms (2.8 s for the message): the help screen is on top when
+    # the message arrives, even on a loaded machine (3 ms, 0.8 s, was sometimes too short)
+    with fault_server("slow-drip", targets=("RETR",), drip_delay=0.01) as server:
         app = fault_app(server)
         async with app.run_test(size=(150, 30)) as pilot:
             await wait_until(pilot, lambda: app.main.status.status.state == "connected"
