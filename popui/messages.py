@@ -108,6 +108,10 @@ class RetrieveFailed(Update[ev.RetrieveFailed]):
     pass
 
 
+class FirstLines(Update[up.FirstLines]):
+    pass
+
+
 class CommitDone(Update[ev.CommitDone]):
     pass
 
@@ -161,6 +165,7 @@ _MESSAGES: dict[type[ev.Event], type[Update[Any]]] = {
     ev.PreviewFailed: PreviewFailed,
     ev.RetrieveProgress: RetrieveProgress,
     ev.MessageRetrieved: MessageRetrieved,
+    up.FirstLines: FirstLines,
     ev.RetrieveFailed: RetrieveFailed,
     ev.CommitDone: CommitDone,
     ev.CommitFailed: CommitFailed,

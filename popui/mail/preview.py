@@ -167,19 +167,43 @@ def top_is_whole(data: bytes, lines: int) -> bool:
     return split_message(data)[1].count(b"\n") < lines
 
 
-def parse_preview(data: bytes, *, complete: bool = False, max_lines: int = 500) -> Preview:
-    """Headers and up to ``max_lines`` body lines of ``data`` (``complete``: a whole message)."""
+#: Body lines the full view shows first (two screens of a tall terminal), and the bytes of each
+#: text part they are decoded from (two screens need far less).
+FIRST_LINES = 200
+FIRST_LINES_BUDGET = 256 * 1024
+
+
+def first_screens(data: bytes) -> Preview:
+    """The headers and first lines of a whole message: what the full view shows while the
+    rest is parsed (milliseconds, whatever the size)."""
+    return parse_preview(data, complete=True, max_lines=FIRST_LINES,
+                         part_budget=FIRST_LINES_BUDGET)
+
+
+def parse_preview(data: bytes, *, complete: bool = False, max_lines: int = 500,
+                  part_budget: int | None = None) -> Preview:
+    """Headers and up to ``max_lines`` body lines of ``data`` (``complete``: a whole message).
+
+    ``part_budget``: each text part is decoded from its first ``part_budget`` bytes only, as
+    if ``TOP`` had cut it there (the first screens of a 5 MB text need not decode all of it).
+    """
     try:
         fields, _body = split_message(data)
         summary = summary_from_fields(fields)
     except Exception:
         return Preview(HeaderSummary(), (), "none", NOTICE_UNDECODABLE)
     scan = _Scan(complete=complete)
+
+    def decoded(leaf: _Leaf) -> str:
+        if part_budget is not None and len(leaf.body) > part_budget:
+            cut = _Leaf(leaf.content_type, leaf.params, leaf.encoding, leaf.body[:part_budget])
+            return _decode(cut, complete=False)
+        return _decode(leaf, complete=complete)
+
     try:
         scan.walk(data)
-        plain = [_decode(leaf, complete=complete) for leaf in scan.leaves
-                 if leaf.content_type != "text/html"]
-        html = [_decode(leaf, complete=complete) for leaf in scan.leaves
+        plain = [decoded(leaf) for leaf in scan.leaves if leaf.content_type != "text/html"]
+        html = [decoded(leaf) for leaf in scan.leaves
                 if leaf.content_type == "text/html"] if not any(p.strip() for p in plain) else []
         text, source = join_body(plain, html)
     except Exception:  # absurd input: no traceback, a notice

@@ -32,6 +32,7 @@ from typing import Any
 
 from popui.credentials import Secrets, Stored, stored_credentials
 from popui.mail.headers import SummaryRow, summarize_headers
+from popui.mail.preview import first_screens
 from popui.mailbox import updates as up
 from popui.mailbox.connection import ConnectionState
 from popui.mailbox.copying import COPY_EVENTS, Copier, CopyJob
@@ -248,6 +249,8 @@ class Mailbox:
                     or not parser.submit(event.headers)):
                 self._parse_here(event.headers)
         else:
+            if isinstance(event, ev.MessageRetrieved):
+                self._emit(up.FirstLines(event.uid, first_screens(event.data)))
             self._emit(event)
             if isinstance(event, ev.Listing):
                 self._listings += 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from popui.mail.headers import SummaryRow
+from popui.mail.preview import Preview
 from popui.pop3.events import Event
 
 
@@ -21,6 +22,16 @@ class HeadersParsed(Event):
     cached: bool = False
     listing: int = 0
     """The listing they belong to (a cache read for an older listing is dropped)."""
+
+
+@dataclass(frozen=True)
+class FirstLines(Event):
+    """The headers and first lines of a message just retrieved (``first_screens``), made on
+    the events thread and told just before its ``MessageRetrieved``: the full view shows them
+    without parsing anything on the UI's side first."""
+
+    uid: str
+    preview: Preview
 
 
 @dataclass(frozen=True)

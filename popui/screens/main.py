@@ -117,6 +117,7 @@ class MainScreen(KeepingActions):
         self._reconnect_toasted = False
         self._quit_after_commit = False
         self._leaving = False
+        self._view_prepared = False
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -486,6 +487,7 @@ class MainScreen(KeepingActions):
 
     @on(PreviewPane.Shown)
     def _preview_text(self, event: PreviewPane.Shown) -> None:
+        self._prepare_full_view()
         row = self.mailbox.rows.get(event.uid)
         if row is not None:
             row.keep_body(event.text, whole=False)
@@ -579,16 +581,34 @@ class MainScreen(KeepingActions):
     def _request_preview(self) -> None:
         self._preview_timer = None
         row = self.message_list.current
-        if row is None or not self.preview_shown:
+        if row is None:
+            return
+        if not self.preview_shown:
+            self._prepare_full_view()
             return
         if self.preview.uid == row.uid and self.preview.preview is not None:
             return
         self.preview.show_loading(row.subject or f"message {row.number}", row.uid)
         self.mailbox.submit(Preview(row.uid, self.preview_lines))
 
+    def _prepare_full_view(self) -> None:
+        """Once, while the user reads the list or a preview: what the first Enter would
+        otherwise pay for (issue 9). Textual's CSS parse cache, which the theme's set-up
+        empties, is filled (else adding the view's styles re-parses every style: 25 ms), and
+        the view's code (with mail-parser: 0.1 s) is loaded on a thread, not at start-up."""
+        if self._view_prepared:
+            return
+        self._view_prepared = True
+        self.app.stylesheet.parse()
+        self._load_full_view()
+
+    @work(thread=True, group="prepare-view")
+    def _load_full_view(self) -> None:
+        import popui.screens.message_view  # noqa: F401
+
     def open_message(self, key: str) -> None:
         """The full view (``RETR``: the server marks the message seen)."""
-        from popui.screens.message_view import MessageView  # with mail-parser: not at start-up
+        from popui.screens.message_view import MessageView  # loaded by _prepare_full_view
 
         row = self.mailbox.rows.get(key)
         if row is None:

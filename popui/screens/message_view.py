@@ -52,7 +52,7 @@ from popui.mail.attachments import Attachment, save_all, save_attachment, save_e
 from popui.mail.decode import decode_bytes
 from popui.mail.links import Link, extract_links
 from popui.mail.message import ParsedMessage, parse_message
-from popui.mail.preview import Preview, parse_preview
+from popui.mail.preview import Preview, first_screens
 from popui.messages import WorkerFailed
 from popui.opener import attachment_viewer, browser_command, launch, run_in_terminal
 from popui.patterns import is_regex
@@ -117,11 +117,9 @@ class FirstLines:
     shown: tuple[list[str], int]  # ``for_log``
 
 
-def first_lines(data: bytes, width: int | None, height: int) -> FirstLines:
-    """The headers and about two screens of body lines (wrapped to ``width``) of ``data``."""
-    preview = parse_preview(data, complete=True, max_lines=max(2 * height, 50))
-    body = split_lines("\n".join(preview.body_lines), width)
-    return FirstLines(preview, for_log(body))
+def first_lines(preview: Preview, width: int | None) -> FirstLines:
+    """``preview`` (``first_screens``) with its body lines wrapped to ``width``."""
+    return FirstLines(preview, for_log(split_lines("\n".join(preview.body_lines), width)))
 
 
 @dataclass(frozen=True)
@@ -153,6 +151,10 @@ class Rendered:
 
 #: Seconds the parse waits for the first lines to be drawn before parsing the rest anyway.
 FIRST_PAINT_WAIT = 1.0
+
+#: Seconds a download may take before the footer's keys are built anyway (they wait for the
+#: first lines: building them takes as long as the 5 MB download at 20 ms).
+FOOTER_WAIT = 0.5
 
 #: Matches searched at most (a one-letter search in a 20 MB message finds millions).
 MAX_MATCHES = 10_000
@@ -425,18 +427,17 @@ class MessageView(Screen[str | None]):
             yield ProgressBar(total=max(self.list_size, 1), show_eta=False)
         yield BodyLog(id="mv-body", auto_scroll=False)
         yield Static(id="mv-search-status")
-        yield OptionList(id="mv-attachments")
-        yield SearchInput(id="mv-search", placeholder="search: a word or a regular expression "
-                          "· Enter finds · Esc closes")
-        yield Footer()
+        # the attachment list and the search line are mounted when first needed: each costs
+        # ~15 ms that would come before the first lines
+        yield Footer(later=True)  # built once the text is on screen: `_build_footer`
 
     def on_mount(self) -> None:
         self.query_one("#mv-headers").display = False
         self.query_one("#mv-notice").display = False
-        self.query_one("#mv-attachments").display = False
         # Focused (empty) from the start: a focus change when the text comes would rebuild
         # the footer (tens of ms) just when the text is to be drawn.
         self.query_one("#mv-body", Log).focus()
+        self.set_timer(FOOTER_WAIT, self._build_footer)
         if self.data is not None:
             self._start_parse(self.data)
 
@@ -464,6 +465,11 @@ class MessageView(Screen[str | None]):
     @on(msg.RetrieveProgress)
     def _progress(self, message: msg.RetrieveProgress) -> None:
         self.show_progress(message.event)
+
+    @on(msg.FirstLines)
+    def _first_lines_ready(self, message: msg.FirstLines) -> None:
+        if message.event.uid == self.uid and self.first is None:
+            self._show_first(first_lines(message.event.preview, self._text_width()))
 
     @on(msg.MessageRetrieved)
     def _retrieved(self, message: msg.MessageRetrieved) -> None:
@@ -497,6 +503,7 @@ class MessageView(Screen[str | None]):
 
     def _fail(self, text: str) -> None:
         self._gc_back()
+        self._build_footer()
         self.query_one("#mv-loading").display = False
         self.add_class("-error")
         self._set_notice(text)
@@ -508,18 +515,22 @@ class MessageView(Screen[str | None]):
         The cyclic garbage collector pauses until the first lines are drawn: a full collection
         of a big mailbox's objects (30 ms) would otherwise often fall just there.
         """
-        if gc.isenabled():
+        if gc.isenabled() and not self._first_painted.is_set():
             gc.disable()
             self._resume_gc = True
-        size = self.size if self.size.width else self.app.size
-        thread = threading.Thread(target=self._parse, args=(data, size.width - 4, size.height),
+        thread = threading.Thread(target=self._parse, args=(data, self._text_width()),
                                   name="popui-message-parse", daemon=True)
         thread.start()
 
-    def _parse(self, data: bytes, width: int, height: int) -> None:
-        """Thread: the first lines first; once they are on screen, the whole message."""
+    def _text_width(self) -> int:
+        return (self.size if self.size.width else self.app.size).width - 4
+
+    def _parse(self, data: bytes, width: int) -> None:
+        """Thread: the first lines first (unless the Mailbox sent them: ``FirstLines``); once
+        they are on screen, the whole message."""
         try:
-            self.post_message(self._FirstShown(first_lines(data, width, height)))
+            if self.first is None:
+                self.post_message(self._FirstShown(first_lines(first_screens(data), width)))
             self._first_painted.wait(timeout=FIRST_PAINT_WAIT)  # the UI has the GIL to itself
             if self._parse_stop.is_set():
                 return
@@ -533,9 +544,12 @@ class MessageView(Screen[str | None]):
 
     @on(_FirstShown)
     def _first_shown(self, message: _FirstShown) -> None:
+        self._show_first(message.first)
+
+    def _show_first(self, first: FirstLines) -> None:
         if self.rendered is not None or self.has_class("-error"):
             return
-        self.first = message.first
+        self.first = first
         self.query_one("#mv-loading").display = False
         self.query_one("#mv-headers").display = True
         self._show_headers()
@@ -553,6 +567,10 @@ class MessageView(Screen[str | None]):
             self._first_paint_due = False
             self._first_painted.set()
             self._gc_back()
+            self.call_later(self._build_footer)
+
+    def _build_footer(self) -> None:
+        self.query_one(Footer).build()
 
     def _gc_back(self) -> None:
         if self._resume_gc:
@@ -564,17 +582,18 @@ class MessageView(Screen[str | None]):
         self._fail(message.error)
 
     @on(_Rendered)
-    def _rendered(self, message: _Rendered) -> None:
+    async def _rendered(self, message: _Rendered) -> None:
         if self.has_class("-error"):
             return
         self.rendered = message.rendered
+        self._build_footer()
         parsed = self.rendered.message
         self.query_one("#mv-loading").display = False
         self.query_one("#mv-headers").display = True
         self._show_headers()
         self._set_notice("; ".join(parsed.notices))
         self._show_body(keep_place=self.first is not None)
-        attachments = self.query_one("#mv-attachments", OptionList)
+        attachments = await self._attachment_list()
         attachments.clear_options()
         attachments.add_options(
             Option(
@@ -595,6 +614,14 @@ class MessageView(Screen[str | None]):
             term, self._pending_search = self._pending_search, None
             self.search(term)
         self.post_message(self.Loaded(self.uid))
+
+    async def _attachment_list(self) -> OptionList:
+        found = self.query("#mv-attachments").results(OptionList)
+        attachments = next(found, None)
+        if attachments is None:
+            attachments = OptionList(id="mv-attachments")
+            await self.mount(attachments, after="#mv-search-status")
+        return attachments
 
     # --- display ---------------------------------------------------------------------------
 
@@ -695,10 +722,14 @@ class MessageView(Screen[str | None]):
             return []
         return self.rendered.raw if self.raw_mode else self.rendered.body
 
-    def action_search(self) -> None:
+    async def action_search(self) -> None:
         if self.rendered is None and self.first is None:
             return
-        box = self.query_one("#mv-search", SearchInput)
+        box = next(self.query("#mv-search").results(SearchInput), None)
+        if box is None:
+            box = SearchInput(id="mv-search", placeholder="search: a word or a regular "
+                              "expression · Enter finds · Esc closes")
+            await self.mount(box, before=self.query_one(Footer))
         box.add_class("-shown")
         box.value = self.search_term
         box.focus()

@@ -15,19 +15,31 @@ Shown = tuple[tuple[str, str, str, str, bool, str], ...]
 
 
 class Footer(TextualFooter):
-    def __init__(self) -> None:
+    def __init__(self, *, later: bool = False) -> None:
+        """``later``: the keys are built by `build` (a widget each: 50 ms for the full view's
+        twenty), once what the screen is opened for is on it."""
         super().__init__()
         self._shown: Shown | None = None
         self._check_pending = False
-        # Built with the screen (while a message downloads), not after its first paint (when
-        # the text is due); the binding refreshes that follow then change nothing.
-        self._bindings_ready = True
+        self._later = later
+        # Built with the screen, so the binding refreshes that follow change nothing.
+        self._bindings_ready = not later
+
+    def build(self) -> None:
+        """Build the keys put off by ``later`` (once; later calls do nothing)."""
+        if self._later and self.is_attached:
+            self._later = False
+            self._bindings_ready = True
+            self._shown = self._keys_shown()
+            self.refresh(recompose=True)
 
     def on_mount(self) -> None:
         super().on_mount()
         self._shown = self._keys_shown()
 
     def bindings_changed(self, screen: Screen[object]) -> None:
+        if self._later:
+            return  # `build` shows the keys of then
         self._bindings_ready = True
         if not screen.app.app_focus or not self.is_attached or screen is not self.screen:
             return
