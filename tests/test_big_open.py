@@ -18,6 +18,7 @@ import pytest
 import textual.css.stylesheet
 from app_support import HostApp, run_async, screen_text, wait_until
 from engine_support import dovecot_account
+from fault_server import PASSWORD, USER, fault_server
 from mailbox_support import Driver
 from textual.widgets import OptionList
 
@@ -31,7 +32,7 @@ from popui.mail.preview import FIRST_LINES_BUDGET, first_screens
 from popui.mailbox import Mailbox
 from popui.mailbox import updates as up
 from popui.pop3 import events as ev
-from popui.pop3.account import Credentials
+from popui.pop3.account import Account, Credentials
 from popui.pop3.events import MessageRetrieved, RetrieveFailed
 from popui.pop3.requests import Retrieve
 from popui.screens.message_view import BodyLog, MessageView, SearchInput
@@ -272,6 +273,29 @@ async def test_the_first_enter_finds_the_view_code_loaded_and_the_styles_parsed(
                          and app.screen.message is not None, what="the full view")
         assert parsed  # the view's own styles
         assert not before & set(parsed)
+
+
+@run_async
+async def test_the_view_code_waits_until_the_rows_are_filled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Loading the full view's code (mail-parser) while rows fill would slow the fill: it waits
+    for the last row."""
+    name = "popui.screens.message_view"
+    monkeypatch.delitem(sys.modules, name)
+    monkeypatch.delattr(popui.screens, "message_view")
+    with fault_server("held", targets=("TOP",)) as server:  # no headers until released
+        account = Account(name="f", host=server.host, port=server.port, security="none",
+                          user=USER, auth="user", timeout=5.0)
+        app = PopuiApp(account=account, secrets=StaticSecret(PASSWORD), state_folder=False)
+        async with app.run_test(size=(150, 30)) as pilot:
+            await wait_until(pilot, lambda: len(app.main.mailbox.rows) == 3, what="listed")
+            app.main._prepare_full_view()  # as a preview or a highlighted row would
+            await pilot.pause()
+            assert name not in sys.modules and app.main.mailbox.loaded == 0
+            server.released.set()
+            await wait_until(pilot, lambda: app.main.mailbox.loaded == 3, what="filled")
+            await wait_until(pilot, lambda: name in sys.modules, what="the view's code")
 
 
 def test_the_mailbox_tells_the_first_lines_of_a_retrieved_message_just_before_it(

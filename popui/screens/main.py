@@ -48,6 +48,10 @@ PREVIEW_MODES = ("right", "bottom", "off")
 Trust = Callable[[ev.CertificateRefused, Account], Awaitable[Account | None]]
 """Shows a refused certificate and returns the account to connect with, or None (refused)."""
 
+#: seconds after the rows are filled (and a preview or a row is shown) before the full view's
+#: code is loaded: the screen draws the filled list first
+PREPARE_VIEW_AFTER = 0.3
+
 
 class MainScreen(KeepingActions):
     BINDINGS = bindings(MAIN_COMMANDS)
@@ -118,6 +122,7 @@ class MainScreen(KeepingActions):
         self._quit_after_commit = False
         self._leaving = False
         self._view_prepared = False
+        self._prepare_when_filled = False
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -447,6 +452,9 @@ class MainScreen(KeepingActions):
 
     def _show_progress(self) -> None:
         self.status.update_status(loaded=self.mailbox.loaded, total=len(self.mailbox.rows))
+        if self._prepare_when_filled and self.mailbox.loaded >= len(self.mailbox.rows):
+            self._prepare_when_filled = False
+            self._prepare_full_view()
 
     def _sort_when_full(self) -> None:
         """Rows that got their headers move to their place: at once when the last one is in,
@@ -595,10 +603,18 @@ class MainScreen(KeepingActions):
         """Once, while the user reads the list or a preview: what the first Enter would
         otherwise pay for (issue 9). Textual's CSS parse cache, which the theme's set-up
         empties, is filled (else adding the view's styles re-parses every style: 25 ms), and
-        the view's code (with mail-parser: 0.1 s) is loaded on a thread, not at start-up."""
+        the view's code (with mail-parser: 0.1 s) is loaded on a thread, not at start-up, and
+        not while rows fill: that would slow the fill (a warm start of 10,000: 0.2 s); then a
+        moment after the last row is in, when the screen has shown it."""
         if self._view_prepared:
             return
+        if self.mailbox.loaded < len(self.mailbox.rows):
+            self._prepare_when_filled = True
+            return
         self._view_prepared = True
+        self.set_timer(PREPARE_VIEW_AFTER, self._prepare_now)
+
+    def _prepare_now(self) -> None:
         self.app.stylesheet.parse()
         self._load_full_view()
 
