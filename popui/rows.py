@@ -67,7 +67,10 @@ class Row:
     def fill_row(self, values: SummaryRow) -> None:
         """Take a parsed header summary in its compact form (`HeaderSummary.to_row`, as the
         parser process and the cache give it). Its text was decoded and sanitised when it was
-        summarised, so nothing is parsed or cleaned again: at 100,000 rows that matters."""
+        summarised, so nothing is parsed or cleaned again: at 100,000 rows that matters.
+
+        Values popui never writes (a damaged cache file) raise TypeError or ValueError before
+        the row counts as loaded: the caller leaves it to be fetched again."""
         (subject, name, addr, to, cc, _reply_to, stamp, offset, _date_raw, self.message_id,
          attachment, _content_type, in_reply_to, references) = values
         # Text repeats across a mailbox (To is mostly the user; subjects and references within
@@ -82,8 +85,10 @@ class Row:
         if stamp is None:
             self.stamp, self.zone = float("-inf"), None
         else:
+            if not _FIRST_STAMP <= stamp <= _LAST_STAMP:
+                raise ValueError(f"a date no clock shows: {stamp!r}")
+            self.zone = fixed_zone(offset or 0)  # (raises past a day's offset)
             self.stamp = float(stamp)  # all floats: sorting compares them fast
-            self.zone = fixed_zone(offset or 0)
         self.attachment = bool(attachment)
         self.to = intern(to)
         self.cc = intern(cc)
@@ -169,6 +174,7 @@ def _stamp(date: datetime | None) -> float:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NO_STAMP = (float("-inf"), float("inf"))  # no date, or one no clock can show
+_FIRST_STAMP, _LAST_STAMP = -2208988800, 253402214400  # 1900-01-01 to the end of 9999, a day off
 _number = attrgetter("number")
 _stamp_of = attrgetter("stamp")  # rows without a date (yet) sort as oldest
 

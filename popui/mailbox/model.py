@@ -348,9 +348,13 @@ class Mailbox:
         for key, values in event.rows:
             row = self.rows.get(key)
             if row is not None:
-                if not row.loaded:
+                loaded = row.loaded
+                try:
+                    row.fill_row(values)
+                except (TypeError, ValueError):  # a damaged cache row: fetched again
+                    continue
+                if not loaded:
                     self.loaded += 1
-                row.fill_row(values)
 
     def _headers_failed(self, event: ev.HeadersFailed) -> None:
         for key in event.uids:

@@ -46,18 +46,6 @@ CREATE TABLE IF NOT EXISTS choices (
 """
 _SCHEMA = _SCHEMA.replace("{columns}", ", ".join(ROW_COLUMNS))
 _CHUNK = 500  # stays below SQLite's limit on query parameters
-#: Cached rows the list can take as they are (`popui.rows.Row.fill_row` trusts them): text where
-#: text belongs, a date a clock can show. Others (a file edited by hand, or written by a broken
-#: build) are left out, so their headers are fetched again instead of upsetting the UI.
-_USABLE = " AND ".join([
-    *(f"typeof({c}) = 'text'" for c in ROW_COLUMNS
-      if c not in ("date_utc", "date_offset", "attachment")),
-    "typeof(attachment) = 'integer'",
-    # 1900-01-01 to the last day of year 9999 (a day's margin for the zone)
-    "(date_utc IS NULL OR (typeof(date_utc) = 'integer'"
-    " AND date_utc BETWEEN -2208988800 AND 253402214400))",
-    "(date_offset IS NULL OR (typeof(date_offset) = 'integer' AND abs(date_offset) < 86400))",
-])
 #: seconds to wait for another popui holding a lock on the same file before giving up
 BUSY_TIMEOUT = 5.0
 #: what SQLite says of a file that is not (or no longer) a usable database
@@ -128,8 +116,7 @@ class LocalState:
         columns = ", ".join(ROW_COLUMNS)
         with self._lock:
             cursor = self._conn.execute(
-                f"SELECT uid, {columns} FROM summaries WHERE account = ? AND {_USABLE}",
-                (self.account,))
+                f"SELECT uid, {columns} FROM summaries WHERE account = ?", (self.account,))
             while rows := cursor.fetchmany(batch):
                 yield [(row[0], row[1:]) for row in rows]
 
@@ -141,8 +128,8 @@ class LocalState:
             for chunk in _chunks(list(uids)):
                 marks = ",".join("?" * len(chunk))
                 rows = self._conn.execute(
-                    f"SELECT uid, {columns} FROM summaries WHERE account = ? AND uid IN ({marks})"
-                    f" AND {_USABLE}", (self.account, *chunk),
+                    f"SELECT uid, {columns} FROM summaries WHERE account = ? AND uid IN ({marks})",
+                    (self.account, *chunk),
                 )
                 found.update((row[0], row[1:]) for row in rows)
         return found
