@@ -374,8 +374,9 @@ async def open_view(pilot: Any, app: HostApp, raw: bytes, uid: str = "u1") -> Me
     await pilot.pause()
     assert view.show_progress(RetrieveProgress(uid, len(raw) // 2, len(raw)))
     assert not view.show_progress(RetrieveProgress("other", 1, 2))
-    await pilot.pause()
-    assert "Retrieving the subject" in screen_text(app)
+    # what is retrieved shows once the download has taken a moment (LOADING_AFTER)
+    await wait_until(pilot, lambda: "Retrieving the subject" in screen_text(app),
+                     what="the progress")
     assert view.query_one(ProgressBar).percentage == pytest.approx(0.5, abs=0.01)
     assert not view.show_message(MessageRetrieved("other", b"x"))
     assert view.show_message(MessageRetrieved(uid, raw))

@@ -42,6 +42,7 @@ from textual.content import Content
 from textual.geometry import Size
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
 from textual.widgets import Button, Input, Log, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker
@@ -155,6 +156,8 @@ FIRST_PAINT_WAIT = 1.0
 #: Seconds a download may take before the footer's keys are built anyway (they wait for the
 #: first lines: building them takes as long as the 5 MB download at 20 ms).
 FOOTER_WAIT = 0.5
+#: A download that takes longer than this shows what is retrieved and a progress bar
+LOADING_AFTER = 0.1
 
 #: Matches searched at most (a one-letter search in a 20 MB message finds millions).
 MAX_MATCHES = 10_000
@@ -395,6 +398,8 @@ class MessageView(Screen[str | None]):
         self.uid = uid
         self.list_size = size
         self.loading_subject = subject
+        self._received = (0, max(size, 1))  # octets in, of how many: for a late progress bar
+        self._loading_timer: Timer | None = None
         self.first: FirstLines | None = None  # shown until ``rendered`` is there
         self.rendered: Rendered | None = None
         self._pending_search: str | None = None  # asked for before the whole text was there
@@ -415,16 +420,7 @@ class MessageView(Screen[str | None]):
         with VerticalScroll(id="mv-headers"):
             yield Static(id="mv-header-text")
         yield Static(id="mv-notice")
-        with Vertical(id="mv-loading"):
-            yield Static(
-                Content.assemble(
-                    "Retrieving ",
-                    safe_line(self.loading_subject or "message"),
-                    f" ({human_size(self.list_size)}) …",
-                ),
-                id="mv-loading-label",
-            )
-            yield ProgressBar(total=max(self.list_size, 1), show_eta=False)
+        # the progress (`_show_loading`) only for a download that takes a while
         yield BodyLog(id="mv-body", auto_scroll=False)
         yield Static(id="mv-search-status")
         # the attachment list and the search line are mounted when first needed: each costs
@@ -438,6 +434,7 @@ class MessageView(Screen[str | None]):
         # the footer (tens of ms) just when the text is to be drawn.
         self.query_one("#mv-body", Log).focus()
         self.set_timer(FOOTER_WAIT, self._build_footer)
+        self._loading_timer = self.set_timer(LOADING_AFTER, self._show_loading)
         if self.data is not None:
             self._start_parse(self.data)
 
@@ -482,9 +479,31 @@ class MessageView(Screen[str | None]):
     def show_progress(self, event: RetrieveProgress) -> bool:
         if event.uid != self.uid:
             return False
-        bar = self.query_one(ProgressBar)
-        bar.update(total=max(event.total or self.list_size, 1), progress=event.received)
+        self._received = (event.received, max(event.total or self.list_size, 1))
+        for bar in self.query(ProgressBar):
+            bar.update(total=self._received[1], progress=event.received)
         return True
+
+    def _show_loading(self) -> None:
+        """What is being retrieved, and how far: shown once a download has taken
+        ``LOADING_AFTER`` (a faster one would only flash it, and its paint would come before
+        the text)."""
+        if self.first is not None or self.rendered is not None or self.has_class("-error"):
+            return
+        received, total = self._received
+        bar = ProgressBar(total=total, show_eta=False)
+        bar.progress = received
+        self.mount(Vertical(
+            Static(Content.assemble("Retrieving ", safe_line(self.loading_subject or "message"),
+                                    f" ({human_size(self.list_size)}) …"),
+                   id="mv-loading-label"),
+            bar, id="mv-loading"), before="#mv-body")
+
+    def _hide_loading(self) -> None:
+        if self._loading_timer is not None:
+            self._loading_timer.stop()
+        for block in self.query("#mv-loading"):
+            block.display = False
 
     def show_message(self, event: MessageRetrieved) -> bool:
         """Parse ``event.data`` in a thread; the view fills in when that is done."""
@@ -504,7 +523,7 @@ class MessageView(Screen[str | None]):
     def _fail(self, text: str) -> None:
         self._gc_back()
         self._build_footer()
-        self.query_one("#mv-loading").display = False
+        self._hide_loading()
         self.add_class("-error")
         self._set_notice(text)
 
@@ -550,7 +569,7 @@ class MessageView(Screen[str | None]):
         if self.rendered is not None or self.has_class("-error"):
             return
         self.first = first
-        self.query_one("#mv-loading").display = False
+        self._hide_loading()
         self.query_one("#mv-headers").display = True
         self._show_headers()
         self._set_notice(self.first.preview.notice or "")
@@ -588,7 +607,7 @@ class MessageView(Screen[str | None]):
         self.rendered = message.rendered
         self._build_footer()
         parsed = self.rendered.message
-        self.query_one("#mv-loading").display = False
+        self._hide_loading()
         self.query_one("#mv-headers").display = True
         self._show_headers()
         self._set_notice("; ".join(parsed.notices))
