@@ -88,3 +88,30 @@ def test_a_damaged_cache_row_is_fetched_again_not_shown(mailbox, tmp_path: Path)
         assert from_server == {keys[0], keys[1]}
     finally:
         again.stop()
+
+
+def test_the_cache_is_read_before_the_first_listing_and_fills_it(mailbox, tmp_path: Path) -> None:
+    """Read ahead while the login runs (`start_mailbox` waits a moment for it), so it does
+    not compete with the UI's start-up; the first listing's rows come from it."""
+    mailbox.fill(3)
+    account = dovecot_account(mailbox)
+    assert Mailbox(account).cache_read.is_set()  # no store: nothing to wait for
+    first = Mailbox(account, store_folder=tmp_path)
+    driver = Driver(first)
+    first.connect(Credentials(password=mailbox.password))
+    driver.until(up.CacheDone)
+    first.fetch(first.unloaded(first.rows.values()))
+    driver.until(ev.Event, lambda e: len(first.rows) == 3 and first.loaded == 3)
+    first.stop()
+
+    again = Mailbox(account, store_folder=tmp_path)
+    try:
+        assert again.cache_read.wait(10)
+        assert again._read_ahead is not None and set(again._read_ahead) == set(first.rows)
+        driver = Driver(again)
+        again.connect(Credentials(password=mailbox.password))
+        driver.until(up.CacheDone)
+        assert again.loaded == 3 and again._read_ahead is None  # taken by the first listing
+        assert all(e.cached for e in driver.seen if isinstance(e, up.HeadersParsed))
+    finally:
+        again.stop()

@@ -24,11 +24,11 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from popui.credentials import Secrets, Stored, stored_credentials
 from popui.mail.headers import SummaryRow, summarize_headers
@@ -64,6 +64,14 @@ PARSE_ELSEWHERE_BATCH = 100
 #: the session thread waits for the parser, and TCP holds the server back, instead of raw
 #: headers piling up in memory (100 MB at 100,000 messages when parsing is the slower side).
 UNPARSED_LIMIT = 4000
+
+
+_T = TypeVar("_T")
+
+
+def _batches(items: list[_T], size: int) -> Iterator[list[_T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _plural(count: int, word: str) -> str:
@@ -127,8 +135,14 @@ class Mailbox:
         self.copying: CopyJob | None = None
         """The copy job running now (one at a time)."""
         self._has_store = store_folder is not None
+        self.cache_read = threading.Event()
+        """Set once the store has read the header cache ahead of the first listing (or found
+        none): `popui` waits for it a moment before loading the UI (`start_mailbox`)."""
+        self._read_ahead: dict[str, SummaryRow] | None = None  # the store thread's alone
         if store_folder is not None:
             self._store_job(partial(self._open_store, store_folder))
+        else:
+            self.cache_read.set()
 
     # -- wiring --------------------------------------------------------------------------------
 
@@ -561,9 +575,12 @@ class Mailbox:
 
         def read() -> None:
             cached: set[str] = set()
+            ahead, self._read_ahead = self._read_ahead, None
             if wanted and self._store is not None:
                 try:
-                    for batch in self._store.all_summaries(CACHE_CHUNK):
+                    batches = (self._store.all_summaries(CACHE_CHUNK) if ahead is None
+                               else _batches(list(ahead.items()), CACHE_CHUNK))
+                    for batch in batches:
                         if self._listings != number or self._stopped:
                             return
                         found = tuple((key, row) for key, row in batch if key in wanted)
@@ -607,11 +624,22 @@ class Mailbox:
         except (OSError, sqlite3.Error) as error:
             self._store = None
             self._has_store = False
+            self.cache_read.set()
             self._emit(up.StoreProblem(f"Local state unavailable: {error}"))
             return
         self._emit(up.ChoicesLoaded(tuple(choices.items())))
         self._emit(up.OpenedLoaded(frozenset(opened)))
         self._emit(up.MarksLoaded(frozenset(marks)))
+        # The whole header cache now, while the login runs: read as the listing passed, it
+        # competed with the UI's start-up for the interpreter (10,000 rows: 0.42 s instead of
+        # 0.07 s). The first listing takes its rows from here.
+        try:
+            self._read_ahead = {key: row for batch in self._store.all_summaries(CACHE_CHUNK)
+                                for key, row in batch}
+        except sqlite3.Error:
+            self._read_ahead = None  # read as the listing passes, which says what failed
+        finally:
+            self.cache_read.set()
 
     def _store_call(self, method: Callable[..., Any], *args: Any) -> Any:
         """Store thread: one store operation; a failure is said once, never raised."""
