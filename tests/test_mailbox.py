@@ -5,10 +5,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from engine_support import dovecot_account
 from fault_server import PASSWORD, USER, FaultServer, fault_server, make_message
 from mailbox_support import Driver
 
+import popui.mailbox.model
 from popui.mailbox import Mailbox
 from popui.mailbox import updates as up
 from popui.pop3 import events as ev
@@ -90,7 +92,8 @@ def test_a_damaged_cache_row_is_fetched_again_not_shown(mailbox, tmp_path: Path)
         again.stop()
 
 
-def test_the_cache_is_read_before_the_first_listing_and_fills_it(mailbox, tmp_path: Path) -> None:
+def test_the_cache_is_read_before_the_first_listing_and_fills_it(
+        mailbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Read ahead while the login runs (`start_mailbox` waits a moment for it), so it does
     not compete with the UI's start-up; the first listing's rows come from it."""
     mailbox.fill(3)
@@ -115,3 +118,14 @@ def test_the_cache_is_read_before_the_first_listing_and_fills_it(mailbox, tmp_pa
         assert all(e.cached for e in driver.seen if isinstance(e, up.HeadersParsed))
     finally:
         again.stop()
+    # a cache too big to hold whole is read as the listing passes, a chunk at a time
+    monkeypatch.setattr(popui.mailbox.model, "READ_AHEAD_ROWS", 2)
+    big = Mailbox(account, store_folder=tmp_path)
+    try:
+        assert big.cache_read.wait(10) and big._read_ahead is None
+        driver = Driver(big)
+        big.connect(Credentials(password=mailbox.password))
+        driver.until(up.CacheDone)
+        assert big.loaded == 3
+    finally:
+        big.stop()

@@ -24,11 +24,11 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from popui.credentials import Secrets, Stored, stored_credentials
 from popui.mail.headers import SummaryRow, summarize_headers
@@ -64,14 +64,8 @@ PARSE_ELSEWHERE_BATCH = 100
 #: the session thread waits for the parser, and TCP holds the server back, instead of raw
 #: headers piling up in memory (100 MB at 100,000 messages when parsing is the slower side).
 UNPARSED_LIMIT = 4000
-
-
-_T = TypeVar("_T")
-
-
-def _batches(items: list[_T], size: int) -> Iterator[list[_T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+#: A header cache of at most this many rows is read ahead, before the first listing
+READ_AHEAD_ROWS = 20_000
 
 
 def _plural(count: int, word: str) -> str:
@@ -579,7 +573,7 @@ class Mailbox:
             if wanted and self._store is not None:
                 try:
                     batches = (self._store.all_summaries(CACHE_CHUNK) if ahead is None
-                               else _batches(list(ahead.items()), CACHE_CHUNK))
+                               else [list(ahead.items())])
                     for batch in batches:
                         if self._listings != number or self._stopped:
                             return
@@ -632,10 +626,13 @@ class Mailbox:
         self._emit(up.MarksLoaded(frozenset(marks)))
         # The whole header cache now, while the login runs: read as the listing passed, it
         # competed with the UI's start-up for the interpreter (10,000 rows: 0.42 s instead of
-        # 0.07 s). The first listing takes its rows from here.
+        # 0.07 s). The first listing takes its rows from here. A bigger cache is read as the
+        # listing passes, a chunk at a time: held whole, its rows would cost ~60 MB more.
         try:
-            self._read_ahead = {key: row for batch in self._store.all_summaries(CACHE_CHUNK)
-                                for key, row in batch}
+            if self._store.summary_count() <= READ_AHEAD_ROWS:
+                self._read_ahead = {key: row
+                                    for batch in self._store.all_summaries(CACHE_CHUNK)
+                                    for key, row in batch}
         except sqlite3.Error:
             self._read_ahead = None  # read as the listing passes, which says what failed
         finally:

@@ -120,6 +120,13 @@ class LocalState:
             while rows := cursor.fetchmany(batch):
                 yield [(row[0], row[1:]) for row in rows]
 
+    def summary_count(self) -> int:
+        """How many summaries the account has cached."""
+        with self._lock:
+            (count,) = self._conn.execute(
+                "SELECT count(*) FROM summaries WHERE account = ?", (self.account,)).fetchone()
+        return int(count)
+
     def summaries(self, uids: Iterable[str]) -> dict[str, Summary]:
         """Cached summaries of those of ``uids`` that are in the cache."""
         columns = ", ".join(ROW_COLUMNS)
