@@ -618,7 +618,7 @@ class MainScreen(KeepingActions):
         self.app.stylesheet.parse()
         self._load_full_view()
 
-    @work(thread=True, group="prepare-view")
+    @work(thread=True, group="prepare-view", exit_on_error=False)  # Enter imports it anyway
     def _load_full_view(self) -> None:
         import popui.screens.message_view  # noqa: F401
 
