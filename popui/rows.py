@@ -71,27 +71,30 @@ class Row:
 
         Values popui never writes (a damaged cache file) raise TypeError or ValueError before
         the row counts as loaded: the caller leaves it to be fetched again."""
-        (subject, name, addr, to, cc, _reply_to, stamp, offset, _date_raw, self.message_id,
+        (subject, name, addr, to, cc, _reply_to, stamp, offset, _date_raw, message_id,
          attachment, _content_type, in_reply_to, references) = values
+        # Checked and made before anything is set: a damaged row leaves this one as it was.
+        if stamp is None:
+            when, zone = float("-inf"), None
+        elif _FIRST_STAMP <= stamp <= _LAST_STAMP:
+            when, zone = float(stamp), fixed_zone(offset or 0)  # (raises past a day's offset)
+        else:
+            raise ValueError(f"a date no clock shows: {stamp!r}")
+        if type(message_id) is not str:
+            raise TypeError("a Message-ID that is not text")
         # Text repeats across a mailbox (To is mostly the user; subjects and references within
         # threads, notifications): one string each, not one per row (~20 MB at 100,000 rows).
         intern = sys.intern
-        self.subject = intern(subject)
-        self.in_reply_to = intern(in_reply_to)
-        self.references = intern(references)
-        self.sender_addr = addr = intern(addr)
+        subject, in_reply_to, references = intern(subject), intern(in_reply_to), intern(references)
+        addr, to, cc = intern(addr), intern(to), intern(cc)
+        self.subject, self.message_id = subject, message_id
+        self.in_reply_to, self.references = in_reply_to, references
+        self.sender_addr, self.to, self.cc = addr, to, cc
         # a name that looks like an address or a domain shows the real address too
         self.sender = sender_label(name, addr)
-        if stamp is None:
-            self.stamp, self.zone = float("-inf"), None
-        else:
-            if not _FIRST_STAMP <= stamp <= _LAST_STAMP:
-                raise ValueError(f"a date no clock shows: {stamp!r}")
-            self.zone = fixed_zone(offset or 0)  # (raises past a day's offset)
-            self.stamp = float(stamp)  # all floats: sorting compares them fast
+        self.stamp = when  # all floats: sorting compares them fast
+        self.zone = zone
         self.attachment = bool(attachment)
-        self.to = intern(to)
-        self.cc = intern(cc)
         self.loaded = True
         self.error = False
         self.version += 1

@@ -358,3 +358,19 @@ def test_sorting_orders_as_key_then_newest_on_ties(
     expected = sorted(rows, key=func, reverse=descending != reverse)
     shuffled = rows[::2] + rows[1::2]  # the input's order must not matter
     assert [r.number for r in sort_rows(shuffled, key, reverse)] == [r.number for r in expected]
+
+
+def test_a_damaged_compact_summary_raises_and_leaves_the_row_as_it_was() -> None:
+    """What a damaged cache file could hold: nothing of it reaches the row."""
+    good = summary_row(subject="kept", message_id="<kept@x>",
+                       date=datetime(2024, 1, 1, tzinfo=UTC))
+    r = Row(1, "u1", 10)
+    r.fill_row(good)
+    before = (r.subject, r.message_id, r.stamp, r.version)
+    for damaged in ((*good[:6], 10**13, *good[7:]),  # a date no clock shows
+                    (*good[:7], 90_000, *good[8:]),  # an offset past a day
+                    (None, *good[1:]),  # no text for the subject
+                    (*good[:9], None, *good[10:])):  # no text for the Message-ID
+        with pytest.raises((TypeError, ValueError)):
+            r.fill_row(damaged)
+        assert (r.subject, r.message_id, r.stamp, r.version) == before
