@@ -85,6 +85,7 @@ class PopuiApp(App[None]):
         self._saved_theme = ""
         self.last_save_folder: Path | None = None
         """Where the full view saved last; offered first the next time."""
+        self._theme_notices = self._choose_theme()
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -140,23 +141,33 @@ class PopuiApp(App[None]):
             return "no account"
         return f"{self.account.user}@{self.account.host}"
 
-    def _setup_themes(self) -> None:
+    def _choose_theme(self) -> list[tuple[str, str]]:
+        """Register popui's and the user's themes and take the configured one now, before the
+        stylesheet is first parsed, as `App.__init__` takes its default: setting ``theme`` once
+        the app runs parses every rule again and restyles every widget (a tenth of a warm
+        start). Returns the notices, ``(title, text)``, to show once the app runs."""
         self.register_theme(POPUI_THEME)
         loaded = load_theme_files(self.theme_dirs)
         for theme in loaded.themes:
             self.register_theme(theme)
-        if loaded.errors:
-            self.notify("\n".join(loaded.errors), title="Theme files skipped",
-                        severity="warning", markup=False, timeout=10)
+        notices = [("Theme files skipped", "\n".join(loaded.errors))] if loaded.errors else []
         wanted = self.settings.ui.theme
-        if wanted in self.available_themes:
-            self.theme = wanted
-        else:
-            self.theme = POPUI_THEME.name
-            if wanted:
-                self.notify(f"Unknown theme '{wanted}'; using '{POPUI_THEME.name}'.",
-                            severity="warning", markup=False)
-        self._saved_theme = self.theme
+        name = wanted if wanted in self.available_themes else POPUI_THEME.name
+        if wanted and wanted != name:
+            notices.append(("", f"Unknown theme '{wanted}'; using '{name}'."))
+        self.set_reactive(App.theme, name)
+        dark = self.current_theme.dark
+        self.set_class(dark, "-dark-mode", update=False)
+        self.set_class(not dark, "-light-mode", update=False)
+        self.set_class(True, f"-theme-{name}", update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
+        self.stylesheet.set_variables(self.get_css_variables())
+        self._saved_theme = name
+        return notices
+
+    def _setup_themes(self) -> None:
+        for title, text in self._theme_notices:
+            self.notify(text, title=title, severity="warning", markup=False, timeout=10)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self._theme_ready = True
 

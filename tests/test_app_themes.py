@@ -150,6 +150,36 @@ async def test_broken_theme_files_are_skipped_with_the_notice_at_start(tmp_path:
     assert not (tmp_path / "crash").exists()
 
 
+@run_async
+async def test_the_configured_theme_styles_the_first_frame_without_a_second_css_pass(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The theme is taken before the stylesheet is first parsed: setting it once the app ran
+    parsed every rule again (a tenth of a warm start)."""
+    passes: list[bool] = []
+    refresh_css = PopuiApp.refresh_css
+
+    def counted(self: PopuiApp, animate: bool = True) -> None:
+        passes.append(animate)
+        refresh_css(self, animate)
+
+    monkeypatch.setattr(PopuiApp, "refresh_css", counted)
+    app = PopuiApp(settings=Settings(ui=UiSettings(theme="popui-light")), state_folder=False,
+                   theme_dirs=[shipped_themes_dir()], crash_folder=tmp_path / "crash")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        light = app.get_theme("popui-light")
+        assert light is not None and not light.dark
+        assert app.theme == "popui-light" and app.current_theme is light
+        assert app.has_class("-light-mode", "-theme-popui-light")
+        assert not app.has_class("-dark-mode")
+        base = app.screen_stack[0]  # under the account form a new user sees
+        assert base.styles.background == Color.parse(light.background or "")
+        assert passes == []
+        app.theme = "popui-dark"  # a change the user makes still restyles everything
+        await pilot.pause()
+        assert passes and base.styles.background != Color.parse(light.background or "")
+
+
 # -- issue 12 item 9: themes degrade well in a 256-colour terminal -------------------------------
 
 def _in_256_colours(color: Color) -> tuple[int, int, int]:
