@@ -6,15 +6,16 @@ session's events (`popui.pop3.events`), with header blocks already parsed, and t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from popui.mail.headers import SummaryRow
-from popui.mail.preview import Preview
 from popui.pop3.events import Event
 
+if TYPE_CHECKING:
+    from popui.mail.headers import SummaryRow
+    from popui.mail.preview import Preview
 
-@dataclass(frozen=True)
-class HeadersParsed(Event):
+
+class HeadersParsed(Event, frozen=True):
     """Rows' header summaries (compact, `HeaderSummary.to_row`), from the server or
     (``cached``) from the local cache."""
 
@@ -24,8 +25,7 @@ class HeadersParsed(Event):
     """The listing they belong to (a cache read for an older listing is dropped)."""
 
 
-@dataclass(frozen=True)
-class FirstLines(Event):
+class FirstLines(Event, frozen=True):
     """The headers and first lines of a message just retrieved (``first_screens``), made on
     the events thread and told just before its ``MessageRetrieved``: the full view shows them
     without parsing anything on the UI's side first."""
@@ -34,36 +34,31 @@ class FirstLines(Event):
     preview: Preview
 
 
-@dataclass(frozen=True)
-class CacheDone(Event):
+class CacheDone(Event, frozen=True):
     """The cache has been read for a listing: what it lacked is asked of the server now."""
 
     listing: int
 
 
-@dataclass(frozen=True)
-class OpenedLoaded(Event):
+class OpenedLoaded(Event, frozen=True):
     """UIDLs of messages opened in an earlier session."""
 
     keys: frozenset[str]
 
 
-@dataclass(frozen=True)
-class MarksLoaded(Event):
+class MarksLoaded(Event, frozen=True):
     """Delete marks saved by an earlier session (a quit that kept them, a crash, a kill)."""
 
     keys: frozenset[str]
 
 
-@dataclass(frozen=True)
-class ChoicesLoaded(Event):
+class ChoicesLoaded(Event, frozen=True):
     """What the user chose earlier for this account (``no-top``: "retr" or "sizes")."""
 
     choices: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
-class MarksChanged(Event):
+class MarksChanged(Event, frozen=True):
     """The marks changed by something other than the user's own key (restored, dropped,
     committed): the list repaints them and the status counts them again."""
 
@@ -71,15 +66,13 @@ class MarksChanged(Event):
     severity: str = "information"
 
 
-@dataclass(frozen=True)
-class StoreProblem(Event):
+class StoreProblem(Event, frozen=True):
     """The local store could not be read or written; popui goes on without it."""
 
     message: str
 
 
-@dataclass(frozen=True)
-class CopyProgress(Event):
+class CopyProgress(Event, frozen=True):
     """A copy job moved on: ``uid`` was just written ("" while a message is still arriving)."""
 
     job: int
@@ -95,8 +88,7 @@ class CopyProgress(Event):
     keeps the marks of what was saved)."""
 
 
-@dataclass(frozen=True)
-class CopyDone(Event):
+class CopyDone(Event, frozen=True):
     """A copy job ended. ``copied`` are on disk and fsynced; ``skipped`` are ``(key, reason)``
     for messages that could not be read; ``error`` says why the job stopped early ("" when it
     did not). A save marks exactly ``copied`` for deletion."""

@@ -7,8 +7,9 @@ against "now" when the pattern was parsed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
+
+from msgspec import Struct
 
 Field = Literal["subject", "sender", "sender_addr", "to", "cc", "message_id", "body"]
 FlagName = Literal["marked", "tagged", "new"]
@@ -28,20 +29,17 @@ TEXT_FIELDS: dict[str, tuple[Field, ...]] = {
 FLAGS: dict[str, FlagName] = {"D": "marked", "T": "tagged", "N": "new"}
 
 
-@dataclass(frozen=True)
-class Everything:
+class Everything(Struct, frozen=True):
     """``~A``: every message."""
 
 
-@dataclass(frozen=True)
-class Flag:
+class Flag(Struct, frozen=True):
     """``~D`` marked for deletion, ``~T`` tagged, ``~N`` never opened here."""
 
     name: FlagName
 
 
-@dataclass(frozen=True)
-class Text:
+class Text(Struct, frozen=True):
     """Text in some fields: a case-insensitive substring, or a regular expression.
 
     ``letter`` is the pattern letter (``"s"`` for ``~s``; ``""`` for a plain word).
@@ -56,34 +54,29 @@ class Text:
         return TEXT_FIELDS[self.letter]
 
 
-@dataclass(frozen=True)
-class Size:
+class Size(Struct, frozen=True):
     """``~z`` and the bare size terms: ``low <= size <= high`` (``None``: no bound)."""
 
     low: int | None
     high: int | None
 
 
-@dataclass(frozen=True)
-class Date:
+class Date(Struct, frozen=True):
     """``~d``: ``low <= date < high`` as POSIX timestamps (``None``: no bound)."""
 
     low: float | None
     high: float | None
 
 
-@dataclass(frozen=True)
-class Not:
+class Not(Struct, frozen=True):
     child: Node
 
 
-@dataclass(frozen=True)
-class And:
+class And(Struct, frozen=True):
     children: tuple[Node, ...]
 
 
-@dataclass(frozen=True)
-class Or:
+class Or(Struct, frozen=True):
     children: tuple[Node, ...]
 
 

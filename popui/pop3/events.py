@@ -5,26 +5,23 @@ The UI wraps each in a Textual message; tests collect them in a list.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from popui.pop3.models import Capabilities, MessageInfo, Negotiated
 from popui.pop3.transport import CertificateDetails
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(Struct, frozen=True):
     pass
 
 
-@dataclass(frozen=True)
-class Connecting(Event):
+class Connecting(Event, frozen=True):
     attempt: int = 1
     reconnect: bool = False
     logging_in: bool = False  # connected and greeted: the login itself is under way
 
 
-@dataclass(frozen=True)
-class Connected(Event):
+class Connected(Event, frozen=True):
     """Logged in. ``tls`` names the protocol version, or None on a plaintext link."""
 
     welcome: str
@@ -38,8 +35,7 @@ class Connected(Event):
     negotiated: Negotiated | None = None  # CAPA before/after login, UTF-8 mode (info screen)
 
 
-@dataclass(frozen=True)
-class LoginFailed(Event):
+class LoginFailed(Event, frozen=True):
     """The server refused the credentials; ask again. ``retry_after`` for LOGIN-DELAY/IN-USE."""
 
     message: str
@@ -47,16 +43,14 @@ class LoginFailed(Event):
     retry_after: float | None = None
 
 
-@dataclass(frozen=True)
-class Listing(Event):
+class Listing(Event, frozen=True):
     """The current messages (from UIDL + LIST). ``vanished``: marked/known UIDLs now gone."""
 
     messages: tuple[MessageInfo, ...]
     vanished: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class HeadersFetched(Event):
+class HeadersFetched(Event, frozen=True):
     """A batch of header blocks: ``(uid, raw header bytes)`` pairs."""
 
     headers: tuple[tuple[str, bytes], ...]
@@ -64,62 +58,53 @@ class HeadersFetched(Event):
     total: int
 
 
-@dataclass(frozen=True)
-class TopMissing(Event):
+class TopMissing(Event, frozen=True):
     """The server has no working TOP (said once per session): rows can be filled only by
     downloading each message whole (RETR, which marks it seen), or left at number and size."""
 
 
-@dataclass(frozen=True)
-class HeadersFailed(Event):
+class HeadersFailed(Event, frozen=True):
     uids: tuple[str, ...]
     message: str
 
 
-@dataclass(frozen=True)
-class PreviewReady(Event):
+class PreviewReady(Event, frozen=True):
     uid: str
     data: bytes
     lines: int
     ignored_line_count: bool = False  # the server's TOP sent more body than asked for
 
 
-@dataclass(frozen=True)
-class PreviewFailed(Event):
+class PreviewFailed(Event, frozen=True):
     uid: str
     message: str
     top_unsupported: bool = False
 
 
-@dataclass(frozen=True)
-class RetrieveProgress(Event):
+class RetrieveProgress(Event, frozen=True):
     uid: str
     received: int
     total: int
 
 
-@dataclass(frozen=True)
-class MessageRetrieved(Event):
+class MessageRetrieved(Event, frozen=True):
     uid: str
     data: bytes
 
 
-@dataclass(frozen=True)
-class RetrieveFailed(Event):
+class RetrieveFailed(Event, frozen=True):
     uid: str
     message: str
 
 
-@dataclass(frozen=True)
-class CopyRetrieveProgress(Event):
+class CopyRetrieveProgress(Event, frozen=True):
     job: int
     uid: str
     received: int
     total: int
 
 
-@dataclass(frozen=True)
-class CopyRetrieved(Event):
+class CopyRetrieved(Event, frozen=True):
     """A message RETRieved for copy job ``job`` (see `RetrieveForCopy`)."""
 
     job: int
@@ -127,15 +112,13 @@ class CopyRetrieved(Event):
     data: bytes
 
 
-@dataclass(frozen=True)
-class CopyRetrieveFailed(Event):
+class CopyRetrieveFailed(Event, frozen=True):
     job: int
     uid: str
     message: str
 
 
-@dataclass(frozen=True)
-class CommitDone(Event):
+class CommitDone(Event, frozen=True):
     """QUIT was acknowledged: ``deleted`` are gone; ``missing`` were gone before the commit or
     no longer matched their fingerprint, and were not deleted."""
 
@@ -144,8 +127,7 @@ class CommitDone(Event):
     message: str
 
 
-@dataclass(frozen=True)
-class CommitFailed(Event):
+class CommitFailed(Event, frozen=True):
     """QUIT was not acknowledged. ``maybe_deleted``: every message a ``DELE`` was *sent* for
     (a server that applies deletions on disconnect may have applied any of them); empty when
     nothing can have been deleted. A ``CommitChecked`` follows once reconnected."""
@@ -154,38 +136,33 @@ class CommitFailed(Event):
     maybe_deleted: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class CommitChecked(Event):
+class CommitChecked(Event, frozen=True):
     """After a failed commit and a reconnect: of ``maybe_deleted``, which are really gone."""
 
     gone: tuple[str, ...]
     kept: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class ConnectionLost(Event):
+class ConnectionLost(Event, frozen=True):
     message: str
     retry_in: float | None
 
 
-@dataclass(frozen=True)
-class Notice(Event):
+class Notice(Event, frozen=True):
     """Something the user should know that does not stop the session."""
 
     message: str
     severity: str = "warning"  # "information" | "warning" | "error"
 
 
-@dataclass(frozen=True)
-class Fatal(Event):
+class Fatal(Event, frozen=True):
     """Not connected, and retrying alone will not help (bad certificate, refused plaintext
     login, gave up reconnecting). The session thread stays up: ``Connect`` tries again."""
 
     message: str
 
 
-@dataclass(frozen=True)
-class CertificateRefused(Event):
+class CertificateRefused(Event, frozen=True):
     """The server's certificate could not be verified (``pinned`` is None) or is not the one
     the account pins. Not retried: the user decides (`popui.screens.certificate`)."""
 
@@ -194,6 +171,5 @@ class CertificateRefused(Event):
     pinned: str | None = None
 
 
-@dataclass(frozen=True)
-class Disconnected(Event):
+class Disconnected(Event, frozen=True):
     message: str = ""

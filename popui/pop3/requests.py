@@ -8,8 +8,9 @@ requests are dropped without touching the network.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
+
+from msgspec import Struct
 
 from popui.pop3.account import Credentials
 
@@ -20,8 +21,7 @@ class Priority(IntEnum):
     BACKGROUND = 2  # header filling, keep-alive
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(Struct, frozen=True):
     @property
     def priority(self) -> Priority:
         return Priority.CONTROL
@@ -32,15 +32,13 @@ class Request:
         return None
 
 
-@dataclass(frozen=True)
-class Connect(Request):
+class Connect(Request, frozen=True):
     """Log in (or log in again after a failed attempt) with these credentials."""
 
     credentials: Credentials
 
 
-@dataclass(frozen=True)
-class FetchHeaders(Request):
+class FetchHeaders(Request, frozen=True):
     """``TOP n 0`` for these messages (pipelined). Interactive = the rows on screen.
 
     ``whole``: a server without TOP, and the user agreed: ``RETR`` each message (which marks it
@@ -59,8 +57,7 @@ class FetchHeaders(Request):
         return "visible-headers" if self.interactive else None
 
 
-@dataclass(frozen=True)
-class Preview(Request):
+class Preview(Request, frozen=True):
     """``TOP n lines``: headers and the first body lines, without marking the message seen."""
 
     uid: str
@@ -75,8 +72,7 @@ class Preview(Request):
         return "preview"
 
 
-@dataclass(frozen=True)
-class Retrieve(Request):
+class Retrieve(Request, frozen=True):
     """``RETR n``: the whole message (the server marks it seen)."""
 
     uid: str
@@ -90,8 +86,7 @@ class Retrieve(Request):
         return "retrieve"
 
 
-@dataclass(frozen=True)
-class RetrieveForCopy(Request):
+class RetrieveForCopy(Request, frozen=True):
     """``RETR n`` for copy job ``job`` (the server marks it seen). Never superseded: the
     Mailbox asks for the next message of a copy when the last one is written."""
 
@@ -103,21 +98,18 @@ class RetrieveForCopy(Request):
         return Priority.INTERACTIVE
 
 
-@dataclass(frozen=True)
-class Commit(Request):
+class Commit(Request, frozen=True):
     """Delete these messages: re-read UIDL, ``RSET``, ``DELE`` each, ``QUIT``, reconnect."""
 
     uids: tuple[str, ...]
     reconnect: bool = True
 
 
-@dataclass(frozen=True)
-class Refresh(Request):
+class Refresh(Request, frozen=True):
     """Re-read STAT/UIDL/LIST (reconnecting: POP3 shows a snapshot per session)."""
 
 
-@dataclass(frozen=True)
-class Noop(Request):
+class Noop(Request, frozen=True):
     @property
     def priority(self) -> Priority:
         return Priority.BACKGROUND
@@ -127,6 +119,5 @@ class Noop(Request):
         return "noop"
 
 
-@dataclass(frozen=True)
-class SetDebugLevel(Request):
+class SetDebugLevel(Request, frozen=True):
     level: int
