@@ -71,8 +71,8 @@ class Row:
 
         Values popui never writes (a damaged cache file) raise TypeError or ValueError before
         the row counts as loaded: the caller leaves it to be fetched again."""
-        (subject, name, addr, to, cc, _reply_to, stamp, offset, _date_raw, message_id,
-         attachment, _content_type, in_reply_to, references) = values
+        (subject, name, addr, to, cc, stamp, offset, message_id, attachment, in_reply_to,
+         references) = values
         # Checked and made before anything is set: a damaged row leaves this one as it was.
         if stamp is None:
             when, zone = float("-inf"), None

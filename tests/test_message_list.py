@@ -367,10 +367,10 @@ def test_a_damaged_compact_summary_raises_and_leaves_the_row_as_it_was() -> None
     r = Row(1, "u1", 10)
     r.fill_row(good)
     before = (r.subject, r.message_id, r.stamp, r.version)
-    for damaged in ((*good[:6], 10**13, *good[7:]),  # a date no clock shows
-                    (*good[:7], 90_000, *good[8:]),  # an offset past a day
+    for damaged in ((*good[:5], 10**13, *good[6:]),  # a date no clock shows
+                    (*good[:6], 90_000, *good[7:]),  # an offset past a day
                     (None, *good[1:]),  # no text for the subject
-                    (*good[:9], None, *good[10:])):  # no text for the Message-ID
+                    (*good[:7], None, *good[8:])):  # no text for the Message-ID
         with pytest.raises((TypeError, ValueError)):
             r.fill_row(damaged)
         assert (r.subject, r.message_id, r.stamp, r.version) == before

@@ -57,6 +57,29 @@ def test_header_cache_keeps_parsed_summaries(tmp_path: Path) -> None:
         assert list(other.all_summaries()) == []
 
 
+def test_an_older_cache_is_dropped_and_the_rest_of_the_state_kept(tmp_path: Path) -> None:
+    """The cache of before (14 columns, three of them no row used) is only a cache: dropped
+    and filled again, while marks and opened messages stay."""
+    old = sqlite3.connect(tmp_path / DB_NAME, isolation_level=None)
+    old.executescript(
+        "CREATE TABLE summaries (account TEXT NOT NULL, uid TEXT NOT NULL, subject, from_name,"
+        " from_addr, to_, cc, reply_to, date_utc, date_offset, date_raw, message_id, attachment,"
+        " content_type, in_reply_to, refs, PRIMARY KEY (account, uid)) WITHOUT ROWID;"
+        "CREATE TABLE marks (account TEXT NOT NULL, key TEXT NOT NULL,"
+        " PRIMARY KEY (account, key)) WITHOUT ROWID;"
+        "INSERT INTO marks VALUES ('acct', 'u7');"
+        "INSERT INTO summaries VALUES ('acct', 'u1', 's', '', '', '', '', '', NULL, NULL, '',"
+        " '', 0, 'text/plain', '', '');")
+    old.close()
+    with LocalState(tmp_path, "acct") as state:
+        assert state.marks() == {"u7"}
+        assert state.summaries(["u1"]) == {} and state.summary_count() == 0
+        state.put_summaries([("u1", _summary("new"))])
+        row = Row(1, "u1", 10)
+        row.fill_row(state.summaries(["u1"])["u1"])
+        assert row.subject == "new"
+
+
 def test_prune_forgets_messages_gone_from_the_server(tmp_path: Path) -> None:
     with LocalState(tmp_path, "acct") as state, LocalState(tmp_path, "other") as other:
         state.put_summaries([("a", _summary("1")), ("b", _summary("2"))])

@@ -67,22 +67,22 @@ class HeaderSummary:
         return self.from_name or self.from_addr
 
     def to_row(self) -> SummaryRow:
-        """The summary as SQLite values (str, int, None), in ``ROW_COLUMNS`` order."""
+        """What a list row takes, as SQLite values (str, int, None), in ``ROW_COLUMNS`` order."""
         date = self.date
         offset = date.utcoffset() if date is not None else None
         return (
-            self.subject, self.from_name, self.from_addr, self.to, self.cc, self.reply_to,
+            self.subject, self.from_name, self.from_addr, self.to, self.cc,
             None if date is None else round(date.timestamp()),
             None if offset is None else int(offset.total_seconds()),
-            self.date_raw, self.message_id, int(self.has_attachment_hint), self.content_type,
-            self.in_reply_to, " ".join(self.references),
+            self.message_id, int(self.has_attachment_hint), self.in_reply_to,
+            " ".join(self.references),
         )
 
 
 #: Column names for ``HeaderSummary.to_row`` (the date is two columns: UTC seconds, offset).
 ROW_COLUMNS = (
-    "subject", "from_name", "from_addr", "to_", "cc", "reply_to", "date_utc", "date_offset",
-    "date_raw", "message_id", "attachment", "content_type", "in_reply_to", "refs",
+    "subject", "from_name", "from_addr", "to_", "cc", "date_utc", "date_offset", "message_id",
+    "attachment", "in_reply_to", "refs",
 )
 
 _ZONES: dict[int, timezone] = {0: UTC}

@@ -29,12 +29,15 @@ Summary = tuple[Any, ...]
 
 DB_NAME = "state.sqlite3"
 
+#: Older caches' tables (raw headers; summaries with three columns no row used) are dropped: only
+#: a cache, refilled from the server once.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS opened (
     account TEXT NOT NULL, uid TEXT NOT NULL, PRIMARY KEY (account, uid)
 ) WITHOUT ROWID;
 DROP TABLE IF EXISTS headers;
-CREATE TABLE IF NOT EXISTS summaries (
+DROP TABLE IF EXISTS summaries;
+CREATE TABLE IF NOT EXISTS list_rows (
     account TEXT NOT NULL, uid TEXT NOT NULL, {columns}, PRIMARY KEY (account, uid)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS marks (
@@ -116,7 +119,7 @@ class LocalState:
         columns = ", ".join(ROW_COLUMNS)
         with self._lock:
             cursor = self._conn.execute(
-                f"SELECT uid, {columns} FROM summaries WHERE account = ?", (self.account,))
+                f"SELECT uid, {columns} FROM list_rows WHERE account = ?", (self.account,))
             while rows := cursor.fetchmany(batch):
                 yield [(row[0], row[1:]) for row in rows]
 
@@ -124,7 +127,7 @@ class LocalState:
         """How many summaries the account has cached."""
         with self._lock:
             (count,) = self._conn.execute(
-                "SELECT count(*) FROM summaries WHERE account = ?", (self.account,)).fetchone()
+                "SELECT count(*) FROM list_rows WHERE account = ?", (self.account,)).fetchone()
         return int(count)
 
     def summaries(self, uids: Iterable[str]) -> dict[str, Summary]:
@@ -135,7 +138,7 @@ class LocalState:
             for chunk in _chunks(list(uids)):
                 marks = ",".join("?" * len(chunk))
                 rows = self._conn.execute(
-                    f"SELECT uid, {columns} FROM summaries WHERE account = ? AND uid IN ({marks})",
+                    f"SELECT uid, {columns} FROM list_rows WHERE account = ? AND uid IN ({marks})",
                     (self.account, *chunk),
                 )
                 found.update((row[0], row[1:]) for row in rows)
@@ -146,7 +149,7 @@ class LocalState:
         rows = [(self.account, uid, *summary) for uid, summary in items]
         places = ",".join("?" * (2 + len(ROW_COLUMNS)))
         with self._lock, self._transaction():
-            self._conn.executemany(f"INSERT OR REPLACE INTO summaries VALUES ({places})", rows)
+            self._conn.executemany(f"INSERT OR REPLACE INTO list_rows VALUES ({places})", rows)
 
     # -- delete marks --------------------------------------------------------------------------
 
@@ -194,7 +197,7 @@ class LocalState:
             self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS keep (uid TEXT PRIMARY KEY)")
             self._conn.execute("DELETE FROM keep")
             self._conn.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((u,) for u in keep))
-            for table in ("opened", "summaries"):
+            for table in ("opened", "list_rows"):
                 self._conn.execute(
                     f"DELETE FROM {table} WHERE account = ? AND uid NOT IN (SELECT uid FROM keep)",
                     (self.account,),
