@@ -39,11 +39,22 @@ async def fill(host: str, port: int, user: str, password: str, n: int, state: Pa
 
     if before:  # where the Mailbox model parses header blocks, fresh and cached
         sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from dataclasses import fields
+
         from summarize import before_summarizer
 
         import popui.mailbox.model
+        from popui.mail.headers import HeaderSummary
 
-        popui.mailbox.model.summarize_headers = before_summarizer()  # type: ignore[assignment]
+        old = before_summarizer()
+        names = [f.name for f in fields(HeaderSummary)]
+
+        def before_row(raw: bytes) -> tuple[Any, ...]:
+            summary = old(raw)  # type: ignore[misc]
+            return HeaderSummary(**{name: getattr(summary, name) for name in names
+                                    if hasattr(summary, name)}).to_row()
+
+        popui.mailbox.model.summarize_row = before_row
     account = Account(name="bench", host=host, port=port, security="none", auth="user",
                       user=user, timeout=60)
     secret = StaticSecret(password)

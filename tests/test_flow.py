@@ -13,7 +13,7 @@ from mailbox_support import Driver
 
 import popui.mailbox.model
 import popui.pop3.session
-from popui.mail.headers import HeaderSummary, summarize_headers
+from popui.mail.headers import SummaryRow, summarize_row
 from popui.mailbox import Mailbox
 from popui.mailbox import updates as up
 from popui.mailbox.flow import Budget
@@ -62,7 +62,7 @@ def test_one_take_bigger_than_the_limit_goes_through_alone() -> None:
 
 @contextmanager
 def held_parser(mailbox, tmp_path, monkeypatch: pytest.MonkeyPatch, *, limit: int,
-                summarize: Callable[[bytes], HeaderSummary] = summarize_headers,
+                summarize: Callable[[bytes], SummaryRow] = summarize_row,
                 ) -> Iterator[tuple[Mailbox, Driver, threading.Event]]:
     """A Mailbox that parses at home, in slices of five blocks, each parse held until the
     gate opens; at most ``limit`` blocks unparsed."""
@@ -71,11 +71,11 @@ def held_parser(mailbox, tmp_path, monkeypatch: pytest.MonkeyPatch, *, limit: in
     monkeypatch.setattr(popui.pop3.session, "REPORT_INTERVAL", 60.0)  # slices by count only
     gate = threading.Event()
 
-    def held(raw: bytes) -> HeaderSummary:
+    def held(raw: bytes) -> SummaryRow:
         gate.wait(20)
         return summarize(raw)
 
-    monkeypatch.setattr(popui.mailbox.model, "summarize_headers", held)
+    monkeypatch.setattr(popui.mailbox.model, "summarize_row", held)
     box = Mailbox(dovecot_account(mailbox), store_folder=tmp_path, parse_elsewhere_from=None)
     driver = Driver(box)
     try:
@@ -108,10 +108,10 @@ def test_a_block_the_summariser_fails_on_fails_its_row_and_frees_its_place(
     others fill, and the session never waits for room the failure took."""
     mailbox.fill(40)
 
-    def fussy(raw: bytes) -> HeaderSummary:
+    def fussy(raw: bytes) -> SummaryRow:
         if b"Subject: Test message 00007\r" in raw or b"Subject: Test message 00023\r" in raw:
             raise RuntimeError("boom")
-        return summarize_headers(raw)
+        return summarize_row(raw)
 
     with held_parser(mailbox, tmp_path, monkeypatch, limit=10, summarize=fussy) as (
             box, driver, gate):

@@ -21,6 +21,7 @@ from popui.mail.headers import (
     _parse_date_email,
     parse_date,
     summarize_headers,
+    summarize_row,
     summary_from_fields,
 )
 
@@ -193,6 +194,14 @@ def test_fast_dates_agree_with_email_utils(value: str) -> None:
     )
 
 
+@FIXED
+@given(_COMMON_DATE)
+def test_row_dates_are_the_summary_dates(value: str) -> None:
+    """A row's date is made without a datetime: the same instant and offset."""
+    raw = f"Date: {value}\r\n\r\n".encode()
+    assert summarize_row(raw) == summarize_headers(raw).to_row()
+
+
 def test_minus_zero_zone_is_utc_like_email_utils() -> None:
     assert parse_date("Tue, 02 Jan 2024 10:00:00 -0000") == datetime(2024, 1, 2, 10, tzinfo=UTC)
 
@@ -208,6 +217,19 @@ def test_row_round_trip(raw: bytes) -> None:
     db.execute(f"create table s ({', '.join(ROW_COLUMNS)})")
     db.execute(f"insert into s values ({', '.join('?' * len(row))})", row)
     assert db.execute("select * from s").fetchone() == row  # the cache gives back what it got
+
+
+@FIXED
+@given(st.one_of(_header_block(), _stdlib_message()))
+@example(b"Date: Tue, 2 Jan 2024 10:00:00 +0100\r\nDate: garbage\r\n\r\n")
+@example(b"Date: 2 Jan 2024 10:00 -0000\r\n\r\n")
+@example(b"Date: Tue, 29 Feb 2023 10:00:00 +0100\r\n\r\n")
+@example(b"Date: Thu, 1 Jan 1970 00:59:59 +0100 (CET)\r\n\r\n")
+@example(b"Date: =?utf-8?q?Tue=2C_2_Jan_2024_10=3A00=3A00_+0100?=\r\n\r\n")
+@example(b"Subject: bare\rFrom: cr@example.com\r\n\r\n")
+def test_the_row_path_gives_the_summary_row(raw: bytes) -> None:
+    """What the parser process sends (`summarize_row`) is what the summary would store."""
+    assert summarize_row(raw) == summarize_headers(raw).to_row()
 
 
 def test_thread_fields() -> None:

@@ -79,8 +79,8 @@ def test_a_damaged_cache_row_is_fetched_again_not_shown(mailbox, tmp_path: Path)
     first.stop()
     keys = sorted(subjects)
     with sqlite3.connect(tmp_path / DB_NAME) as db:
-        db.execute("UPDATE summaries SET subject = NULL WHERE uid = ?", (keys[0],))
-        db.execute("UPDATE summaries SET date_utc = 10000000000000 WHERE uid = ?", (keys[1],))
+        db.execute("UPDATE list_rows SET subject = NULL WHERE uid = ?", (keys[0],))
+        db.execute("UPDATE list_rows SET date_utc = 10000000000000 WHERE uid = ?", (keys[1],))
     again, driver = opened()
     try:
         assert {key: row.subject for key, row in again.rows.items()} == subjects

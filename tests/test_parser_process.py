@@ -10,7 +10,7 @@ import struct
 from engine_support import dovecot_account
 from mailbox_support import Driver
 
-from popui.mail.headers import HeaderSummary, summarize_headers
+from popui.mail.headers import SummaryRow, summarize_headers, summarize_row
 from popui.mailbox import Mailbox
 from popui.mailbox import updates as up
 from popui.mailbox.parser_process import serve
@@ -77,12 +77,12 @@ def test_the_child_gives_back_what_it_could_not_summarise(monkeypatch) -> None:
     failure is reported as always); the others are rows the cache can store."""
     import popui.mail.headers
 
-    def fussy(raw: bytes) -> HeaderSummary:
+    def fussy(raw: bytes) -> SummaryRow:
         if b"boom" in raw:
             raise ValueError("boom")
-        return summarize_headers(raw)
+        return summarize_row(raw)
 
-    monkeypatch.setattr(popui.mail.headers, "summarize_headers", fussy)
+    monkeypatch.setattr(popui.mail.headers, "summarize_row", fussy)
     good = b"Subject: hello\r\nFrom: A <a@example.org>\r\n\r\n"
     data = marshal.dumps((7, [("a", good), ("b", b"Subject: boom\r\n\r\n")]))
     source = io.BytesIO(struct.pack("!I", len(data)) + data)

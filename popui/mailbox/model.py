@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from popui.credentials import Secrets, Stored, stored_credentials
-from popui.mail.headers import SummaryRow, summarize_headers
+from popui.mail.headers import SummaryRow, summarize_row
 from popui.mail.preview import first_screens
 from popui.mailbox import updates as up
 from popui.mailbox.connection import ConnectionState
@@ -271,7 +271,7 @@ class Mailbox:
         failed: list[str] = []
         for key, raw in blocks:
             try:
-                rows.append((key, summarize_headers(raw).to_row()))
+                rows.append((key, summarize_row(raw)))
             except Exception:
                 failed.append(key)
         if failed:

@@ -149,14 +149,14 @@ def _read_frame(stream: IO[bytes]) -> bytes | None:
 
 def serve(source: IO[bytes], sink: IO[bytes]) -> None:
     """The child: summarise each batch of header blocks into cache rows, until end of input."""
-    from popui.mail.headers import summarize_headers
+    from popui.mail.headers import summarize_row
 
     while (frame := _read_frame(source)) is not None:
         tag, blocks = marshal.loads(frame)
         rows: list[tuple[str, tuple[Any, ...] | None]] = []
         for key, raw in blocks:
             try:
-                rows.append((key, summarize_headers(raw).to_row()))
+                rows.append((key, summarize_row(raw)))
             except Exception:  # parsed again at home, which reports it
                 rows.append((key, None))
         data = marshal.dumps((tag, rows))

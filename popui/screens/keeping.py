@@ -20,8 +20,6 @@ from popui.mailbox import Mailbox
 from popui.mailbox import updates as up
 from popui.pop3.requests import Retrieve
 from popui.rows import Row
-from popui.screens.copy_prompt import CopyPrompt
-from popui.screens.pipe_view import PipePrompt, PipeView
 from popui.sizes import human_size
 from popui.widgets.message_list import MessageList
 from popui.widgets.status_bar import StatusBar
@@ -151,6 +149,8 @@ class KeepingActions(Screen[None]):
         if not self.mailbox.connection.is_connected:
             self.notify("Not connected: nothing can be copied now.", severity="warning")
             return
+        from popui.screens.copy_prompt import CopyPrompt  # loaded when first asked for
+
         dest = await self.app.push_screen_wait(CopyPrompt(
             copy_title(rows, save=save, tagged=tagged), default_destination(self.mailbox),
             copy_notes(len(rows), save=save)))
@@ -236,6 +236,8 @@ class KeepingActions(Screen[None]):
         if self.mailbox.session is None:
             self.notify("Not connected.", severity="warning")
             return
+        from popui.screens.pipe_view import PipePrompt, PipeView  # loaded when first asked for
+
         command = await self.app.push_screen_wait(PipePrompt(
             f"Pipe “{row.subject or '(no subject)'}” ({human_size(row.size)}) to the command:",
             self.mailbox.pipe_command,
@@ -258,6 +260,8 @@ async def copy_open_message(screen: Screen[Any], mailbox: Mailbox, key: str, sub
     if mailbox.copying is not None:
         screen.notify("A copy is still running; wait for it to finish.", severity="warning")
         return None
+    from popui.screens.copy_prompt import CopyPrompt
+
     verb = "Save" if save else "Copy"
     dest = await screen.app.push_screen_wait(CopyPrompt(
         f"{verb} “{subject or '(no subject)'}” ({human_size(len(data))}) to:",
@@ -270,6 +274,8 @@ async def copy_open_message(screen: Screen[Any], mailbox: Mailbox, key: str, sub
 async def pipe_open_message(screen: Screen[Any], mailbox: Mailbox, subject: str,
                             data: bytes) -> None:
     """``|`` in the full view: ask for the command, show what it prints."""
+    from popui.screens.pipe_view import PipePrompt, PipeView
+
     command = await screen.app.push_screen_wait(PipePrompt(
         f"Pipe “{subject or '(no subject)'}” ({human_size(len(data))}) to the command:",
         mailbox.pipe_command,
