@@ -192,16 +192,17 @@ class LocalState:
 
     def prune(self, keep: Iterable[str]) -> None:
         """Forget every message of this account whose UIDL is not in ``keep`` (gone from the
-        server), so the cache does not grow forever."""
+        server), so the cache does not grow forever. What is stored is compared with ``keep``
+        here: a first fill stores nothing yet, and a mailbox that lost a few messages loses a
+        few rows (a temporary table of 100,000 kept UIDLs cost ~0.4 s each start)."""
+        wanted = set(keep)
         with self._lock, self._transaction():
-            self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS keep (uid TEXT PRIMARY KEY)")
-            self._conn.execute("DELETE FROM keep")
-            self._conn.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((u,) for u in keep))
             for table in ("opened", "list_rows"):
-                self._conn.execute(
-                    f"DELETE FROM {table} WHERE account = ? AND uid NOT IN (SELECT uid FROM keep)",
-                    (self.account,),
-                )
+                stored = self._conn.execute(
+                    f"SELECT uid FROM {table} WHERE account = ?", (self.account,))
+                gone = [(self.account, uid) for (uid,) in stored if uid not in wanted]
+                self._conn.executemany(
+                    f"DELETE FROM {table} WHERE account = ? AND uid = ?", gone)
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
