@@ -16,6 +16,8 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
+from msgspec import Struct
+
 from popui.mail.headers import SummaryRow, fixed_zone, sender_label
 from popui.sizes import human_size
 
@@ -27,9 +29,11 @@ SORT_KEYS: tuple[str, ...] = ("date", "sender", "subject", "size", "number", "th
 MAX_BODY_TEXT = 64 * 1024
 
 
-@dataclass(slots=True, eq=False)
-class Row:
+class Row(Struct, eq=False, gc=False):
     """One message. ``loaded`` turns True when its headers arrive (or fail: ``error``).
+
+    A msgspec Struct: made in C (a 100,000-row listing makes 100,000 at once) and, holding no
+    containers, never tracked by the garbage collector.
 
     ``uid`` is the message's identity key (`popui.pop3.identity`): a unique UIDL, or a
     fingerprint or session key for a message without one."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from msgspec import Struct
 
-@dataclass(frozen=True, slots=True)
-class MessageInfo:
+
+class MessageInfo(Struct, frozen=True, gc=False):
     """One message of the current connection: number (this connection only), identity key
     (`popui.pop3.identity`: a unique UIDL, a fingerprint, or a session key), LIST size."""
 
@@ -15,8 +16,7 @@ class MessageInfo:
     size: int
 
 
-@dataclass(frozen=True, slots=True)
-class Listed:
+class Listed(Struct, frozen=True, gc=False):
     """One line of LIST with its UIDL (None without UIDL), before identities are assigned."""
 
     number: int
