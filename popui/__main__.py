@@ -29,9 +29,6 @@ if TYPE_CHECKING:
 #: tenth of a warm start went to that). Pauses stay a few milliseconds (`load_app` freezes the
 #: imported objects).
 GC_THRESHOLDS = (50_000, 20, 100)
-#: Seconds `start_mailbox` gives the header cache to be read before the UI loads (10,000
-#: cached rows take ~0.07 s; a bigger cache goes on being read beside the UI's start-up).
-CACHE_READ_WAIT = 0.15
 
 _AD_HOC = ("host", "port", "user", "security", "auth", "ca_file", "password_command",
            "allow_plaintext_password")
@@ -46,9 +43,6 @@ def start_mailbox(account: Account, secrets: Secrets, *, debug_level: int = 0,
     mailbox = Mailbox(account, log=ProtocolLog(level=debug_level, path=log_file),
                       store_folder=store_folder)
     mailbox.log_in_early(secrets)
-    # A moment for the header cache to be read while nothing else runs (the login waits on
-    # the network meanwhile); read beside Textual's import and start-up it takes 5x as long.
-    mailbox.cache_read.wait(CACHE_READ_WAIT)
     return mailbox
 
 

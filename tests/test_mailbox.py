@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -94,8 +95,8 @@ def test_a_damaged_cache_row_is_fetched_again_not_shown(mailbox, tmp_path: Path)
 
 def test_the_cache_is_read_before_the_first_listing_and_fills_it(
         mailbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Read ahead while the login runs (`start_mailbox` waits a moment for it), so it does
-    not compete with the UI's start-up; the first listing's rows come from it."""
+    """Read ahead in a child process while the login runs, so it does not compete with the
+    UI's start-up; the first listing's rows come from it."""
     mailbox.fill(3)
     account = dovecot_account(mailbox)
     assert Mailbox(account).cache_read.is_set()  # no store: nothing to wait for
@@ -129,3 +130,15 @@ def test_the_cache_is_read_before_the_first_listing_and_fills_it(
         assert big.loaded == 3
     finally:
         big.stop()
+    # a child that cannot read is only a shortcut lost: the listing reads the cache itself
+    monkeypatch.setattr(popui.mailbox.model, "READ_AHEAD_ROWS", 20)
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # the child it starts fails
+    lost = Mailbox(account, store_folder=tmp_path)
+    try:
+        assert lost.cache_read.wait(10) and lost._read_ahead is None
+        driver = Driver(lost)
+        lost.connect(Credentials(password=mailbox.password))
+        driver.until(up.CacheDone)
+        assert lost.loaded == 3
+    finally:
+        lost.stop()

@@ -13,7 +13,8 @@ import pytest
 from popui.mail.headers import summarize_headers
 from popui.rows import Row
 from popui.store import state as state_module
-from popui.store.state import DB_NAME, LocalState
+from popui.store.read_ahead import ReadAhead
+from popui.store.state import DB_NAME, READ_ALL, LocalState
 
 
 def test_opened_marks(tmp_path: Path) -> None:
@@ -78,6 +79,21 @@ def test_an_older_cache_is_dropped_and_the_rest_of_the_state_kept(tmp_path: Path
         row = Row(1, "u1", 10)
         row.fill_row(state.summaries(["u1"])["u1"])
         assert row.subject == "new"
+
+
+def test_the_cache_is_read_ahead_in_a_child_process(tmp_path: Path) -> None:
+    with LocalState(tmp_path, "acct") as state:
+        state.put_summaries([(f"u{i}", _summary(str(i))) for i in range(30)])
+        expected = state.summaries([f"u{i}" for i in range(30)])
+    with LocalState(tmp_path, "other") as other:
+        other.put_summaries([("x1", _summary("another account's"))])
+    path = tmp_path / DB_NAME
+    assert ReadAhead(path, READ_ALL, "acct", 30).rows() == expected
+    assert ReadAhead(path, READ_ALL, "acct", 29).rows() is None  # too many to hold: None
+    assert ReadAhead(path, READ_ALL, "nobody", 30).rows() == {}
+    assert ReadAhead(tmp_path / "missing.sqlite3", READ_ALL, "acct", 30).rows() is None
+    path.with_name("damaged").write_bytes(b"not a database" * 100)
+    assert ReadAhead(path.with_name("damaged"), READ_ALL, "acct", 30).rows() is None
 
 
 def test_prune_forgets_messages_gone_from_the_server(tmp_path: Path) -> None:

@@ -47,7 +47,8 @@ from popui.pop3.protocol_log import ProtocolLog
 from popui.pop3.requests import Commit, Connect, FetchHeaders, Request, RetrieveForCopy
 from popui.pop3.session import Pop3Session
 from popui.rows import Row
-from popui.store.state import LocalState
+from popui.store.read_ahead import ReadAhead
+from popui.store.state import DB_NAME, READ_ALL, LocalState
 
 Listener = Callable[[ev.Event], None]
 #: the account's choice for a server without TOP: "retr" (fill the list by RETR) or "sizes"
@@ -610,6 +611,13 @@ class Mailbox:
         self._store_worker.submit(job)
 
     def _open_store(self, folder: Path) -> None:
+        # The whole header cache, read in a child process while the app imports and starts
+        # (`popui.store.read_ahead`); the first listing takes its rows from there. A cache of
+        # more than `READ_AHEAD_ROWS` is read as the listing passes, a chunk at a time: held
+        # whole, 100,000 rows would cost ~60 MB more.
+        path = folder / DB_NAME
+        ahead = (ReadAhead(path, READ_ALL, self.account.keyring_user, READ_AHEAD_ROWS)
+                 if path.exists() else None)
         try:
             self._store = LocalState(folder, self.account.keyring_user)
             opened = self._store.opened_uids()
@@ -618,25 +626,16 @@ class Mailbox:
         except (OSError, sqlite3.Error) as error:
             self._store = None
             self._has_store = False
+            if ahead is not None:
+                ahead.stop()
             self.cache_read.set()
             self._emit(up.StoreProblem(f"Local state unavailable: {error}"))
             return
         self._emit(up.ChoicesLoaded(tuple(choices.items())))
         self._emit(up.OpenedLoaded(frozenset(opened)))
         self._emit(up.MarksLoaded(frozenset(marks)))
-        # The whole header cache now, while the login runs: read as the listing passed, it
-        # competed with the UI's start-up for the interpreter (10,000 rows: 0.42 s instead of
-        # 0.07 s). The first listing takes its rows from here. A bigger cache is read as the
-        # listing passes, a chunk at a time: held whole, its rows would cost ~60 MB more.
-        try:
-            if self._store.summary_count() <= READ_AHEAD_ROWS:
-                self._read_ahead = {key: row
-                                    for batch in self._store.all_summaries(CACHE_CHUNK)
-                                    for key, row in batch}
-        except sqlite3.Error:
-            self._read_ahead = None  # read as the listing passes, which says what failed
-        finally:
-            self.cache_read.set()
+        self._read_ahead = ahead.rows() if ahead is not None else None
+        self.cache_read.set()
 
     def _store_call(self, method: Callable[..., Any], *args: Any) -> Any:
         """Store thread: one store operation; a failure is said once, never raised."""

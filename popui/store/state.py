@@ -49,6 +49,8 @@ CREATE TABLE IF NOT EXISTS choices (
 """
 _SCHEMA = _SCHEMA.replace("{columns}", ", ".join(ROW_COLUMNS))
 _CHUNK = 500  # stays below SQLite's limit on query parameters
+#: Every cached row of an account (the account the only parameter), the UIDL first.
+READ_ALL = f"SELECT uid, {', '.join(ROW_COLUMNS)} FROM list_rows WHERE account = ?"
 #: seconds to wait for another popui holding a lock on the same file before giving up
 BUSY_TIMEOUT = 5.0
 #: what SQLite says of a file that is not (or no longer) a usable database
@@ -116,10 +118,8 @@ class LocalState:
     def all_summaries(self, batch: int = 1000) -> Iterator[list[tuple[str, Summary]]]:
         """Every cached summary of the account, one query read in batches (memory stays at a
         batch, whatever the size of the mailbox)."""
-        columns = ", ".join(ROW_COLUMNS)
         with self._lock:
-            cursor = self._conn.execute(
-                f"SELECT uid, {columns} FROM list_rows WHERE account = ?", (self.account,))
+            cursor = self._conn.execute(READ_ALL, (self.account,))
             while rows := cursor.fetchmany(batch):
                 yield [(row[0], row[1:]) for row in rows]
 
