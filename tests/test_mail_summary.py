@@ -226,6 +226,8 @@ def test_row_round_trip(raw: bytes) -> None:
 @example(b"Date: Tue, 29 Feb 2023 10:00:00 +0100\r\n\r\n")
 @example(b"Date: Thu, 1 Jan 1970 00:59:59 +0100 (CET)\r\n\r\n")
 @example(b"Date: =?utf-8?q?Tue=2C_2_Jan_2024_10=3A00=3A00_+0100?=\r\n\r\n")
+@example(b"Date: Tue, 2 Jan 2024 10:00:00 +0100 (=?utf-8?q?=28?=)\r\n\r\n")
+@example(b"Date: Tue, 2 Jan 2024 10:00:00 +0100 (a\tb  \xc3\xa9)\r\n\r\n")
 @example(b"Subject: bare\rFrom: cr@example.com\r\n\r\n")
 def test_the_row_path_gives_the_summary_row(raw: bytes) -> None:
     """What the parser process sends (`summarize_row`) is what the summary would store."""

@@ -151,6 +151,12 @@ _COMMON_DATE = re.compile(
 )
 
 
+#: The same shape in raw bytes, its comment plain printable ASCII with no "=" (no encoded
+#: word): bytes it matches are their own display text.
+_COMMON_DATE_BYTES = re.compile(_COMMON_DATE.pattern.replace("[^()]*", "[ -'*-<>-~]*").encode())
+_MONTHS_BYTES = {name.encode("ascii"): number for name, number in _MONTHS.items()}
+
+
 def _common_date(value: str) -> tuple[int, int, int, int, int, int, int] | None:
     """``(year, month, day, hour, minute, second, offset)`` of a date in the common shape; None
     for another shape or a date no one can display (as ``email.utils`` reads it, a test
@@ -158,14 +164,20 @@ def _common_date(value: str) -> tuple[int, int, int, int, int, int, int] | None:
     common = _COMMON_DATE.fullmatch(value)
     if common is None:
         return None
-    day, month, year, hour, minute, second, sign, zh, zm = common.groups()
+    return _date_fields(*common.groups())
+
+
+def _date_fields(day: Any, month: Any, year: Any, hour: Any, minute: Any, second: Any,
+                 sign: Any, zh: Any, zm: Any) -> tuple[int, int, int, int, int, int, int]:
+    """The fields of a `_COMMON_DATE` match, of str or of bytes."""
     offset = int(zh) * 3600 + int(zm) * 60
-    if sign == "-":
+    if sign in ("-", b"-"):
         offset = -offset
     full_year = int(year)
     if full_year < 100:  # "0024": email.utils reads it as a two-digit year
         full_year += 1900 if full_year > 68 else 2000
-    return full_year, _MONTHS[month], int(day), int(hour), int(minute), int(second or 0), offset
+    months = _MONTHS_BYTES if type(month) is bytes else _MONTHS
+    return full_year, months[month], int(day), int(hour), int(minute), int(second or 0), offset
 
 
 def parse_date(value: str) -> datetime | None:
@@ -191,15 +203,20 @@ _EPOCH_DAY = date(1970, 1, 1).toordinal()
 
 def _row_date(value: bytes) -> tuple[int | None, int | None]:
     """A Date value as ``to_row`` stores it: UTC seconds and the offset, without building a
-    datetime for the common shape."""
-    text = header_text(value)
-    fields = _common_date(text)
-    if fields is None:
-        parsed = _parse_date_email(text) if text else None
-        zone = parsed.utcoffset() if parsed is not None else None
-        if parsed is None or zone is None:
-            return None, None
-        return round(parsed.timestamp()), int(zone.total_seconds())
+    datetime for the common shape (read from the bytes themselves when they have it)."""
+    common = _COMMON_DATE_BYTES.fullmatch(value)
+    if common is not None:  # plain ASCII in the shape: its text is these bytes as they are
+        fields = _date_fields(*common.groups())
+    else:
+        text = header_text(value)
+        found = _common_date(text)
+        if found is None:
+            parsed = _parse_date_email(text) if text else None
+            zone = parsed.utcoffset() if parsed is not None else None
+            if parsed is None or zone is None:
+                return None, None
+            return round(parsed.timestamp()), int(zone.total_seconds())
+        fields = found
     year, month, day, hour, minute, second, offset = fields
     if (not 1900 <= year <= 9000 or not -86400 < offset < 86400
             or hour > 23 or minute > 59 or second > 59):
