@@ -1,8 +1,8 @@
 """Header blocks summarised in a process of its own, on another core.
 
-A big fill (thousands of header blocks) costs ~17 µs of summarising per block, on the same
+A big fill (thousands of header blocks) costs 15–30 µs of summarising per block, on the same
 interpreter lock as the socket, the store and the UI. With more than one core the Mailbox hands
-those blocks to this child instead and gets back summaries in their compact form (`to_row`),
+those blocks to this child instead and gets back rows in their compact form (`summarize_row`),
 which the cache stores and list rows are filled from as they are. Frames are length-prefixed
 ``marshal`` data both ways: our own child, our own plain values (bytes, strings, numbers,
 tuples).
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 _FRAME = struct.Struct("!I")
 Block = tuple[str, bytes]
 Parsed = tuple[str, "SummaryRow"]
-"""A key and its summary (`HeaderSummary.to_row`)."""
+"""A key and its row summary (`summarize_row`)."""
 
 
 class ParserProcess:

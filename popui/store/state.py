@@ -1,7 +1,7 @@
 """Local state per account: which messages were opened, cached header summaries, and marks.
 
-The cache keeps what a list row needs, already parsed and compact (`HeaderSummary.to_row`,
-about a sixth of the header bytes), so a warm start reads every row in one query and parses
+The cache keeps what a list row needs, already parsed and compact (`summarize_row`, about a
+third of the header bytes), so a warm start reads every row in one query and parses
 nothing. Opened state and the cache are keyed by real, unique UIDLs only; marks by identity key
 (a UIDL or a fingerprint, `popui.pop3.identity`), so they survive a quit, a crash or a kill.
 One small SQLite file in WAL mode (readers never wait for a writer, so a second popui on the
@@ -25,7 +25,7 @@ from popui.locations import private_dir
 from popui.mail.headers import ROW_COLUMNS
 
 Summary = tuple[Any, ...]
-"""A cached row summary: `HeaderSummary.to_row()` values, in ``ROW_COLUMNS`` order."""
+"""A cached row summary: `summarize_row` values, in ``ROW_COLUMNS`` order."""
 
 DB_NAME = "state.sqlite3"
 
