@@ -119,26 +119,22 @@ def test_the_cache_is_read_before_the_first_listing_and_fills_it(
         assert all(e.cached for e in driver.seen if isinstance(e, up.HeadersParsed))
     finally:
         again.stop()
+
+    def read_at_the_listing() -> None:
+        box = Mailbox(account, store_folder=tmp_path)
+        try:
+            assert box.cache_read.wait(10) and box._read_ahead is None
+            driver = Driver(box)
+            box.connect(Credentials(password=mailbox.password))
+            driver.until(up.CacheDone)
+            assert box.loaded == 3
+        finally:
+            box.stop()
+
     # a cache too big to hold whole is read as the listing passes, a chunk at a time
     monkeypatch.setattr(popui.mailbox.model, "READ_AHEAD_ROWS", 2)
-    big = Mailbox(account, store_folder=tmp_path)
-    try:
-        assert big.cache_read.wait(10) and big._read_ahead is None
-        driver = Driver(big)
-        big.connect(Credentials(password=mailbox.password))
-        driver.until(up.CacheDone)
-        assert big.loaded == 3
-    finally:
-        big.stop()
+    read_at_the_listing()
     # a child that cannot read is only a shortcut lost: the listing reads the cache itself
     monkeypatch.setattr(popui.mailbox.model, "READ_AHEAD_ROWS", 20)
     monkeypatch.setattr(sys, "executable", "/bin/false")  # the child it starts fails
-    lost = Mailbox(account, store_folder=tmp_path)
-    try:
-        assert lost.cache_read.wait(10) and lost._read_ahead is None
-        driver = Driver(lost)
-        lost.connect(Credentials(password=mailbox.password))
-        driver.until(up.CacheDone)
-        assert lost.loaded == 3
-    finally:
-        lost.stop()
+    read_at_the_listing()
