@@ -123,24 +123,14 @@ class LocalState:
             while rows := cursor.fetchmany(batch):
                 yield [(row[0], row[1:]) for row in rows]
 
-    def summary_count(self) -> int:
-        """How many summaries the account has cached."""
-        with self._lock:
-            (count,) = self._conn.execute(
-                "SELECT count(*) FROM list_rows WHERE account = ?", (self.account,)).fetchone()
-        return int(count)
-
     def summaries(self, uids: Iterable[str]) -> dict[str, Summary]:
         """Cached summaries of those of ``uids`` that are in the cache."""
-        columns = ", ".join(ROW_COLUMNS)
         found: dict[str, Summary] = {}
         with self._lock:
             for chunk in _chunks(list(uids)):
                 marks = ",".join("?" * len(chunk))
-                rows = self._conn.execute(
-                    f"SELECT uid, {columns} FROM list_rows WHERE account = ? AND uid IN ({marks})",
-                    (self.account, *chunk),
-                )
+                rows = self._conn.execute(f"{READ_ALL} AND uid IN ({marks})",
+                                          (self.account, *chunk))
                 found.update((row[0], row[1:]) for row in rows)
         return found
 
