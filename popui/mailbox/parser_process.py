@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import marshal
-import os
 import struct
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+
+from popui.python_child import start_module
 
 if TYPE_CHECKING:
     from popui.mail.headers import SummaryRow
@@ -52,15 +52,8 @@ class ParserProcess:
 
     def start(self) -> bool:
         """Start the child (it boots on another core meanwhile); False if it cannot start."""
-        root = str(Path(__file__).resolve().parents[2])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
         try:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "popui.mailbox.parser_process"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                env=env, close_fds=True,
-            )
+            self._proc = start_module("popui.mailbox.parser_process", stdin=subprocess.PIPE)
         except OSError:
             return False
         self._alive = True

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import marshal
-import os
 import sqlite3
 import subprocess
 import sys
@@ -29,17 +28,12 @@ class ReadAhead:
     """The parent's side: started on the store thread, `rows` collects the answer there."""
 
     def __init__(self, path: Path, query: str, account: str, limit: int) -> None:
-        root = str(Path(__file__).resolve().parents[2])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+        from popui.python_child import start_module  # not in the child: it imports no popui
+
         self._proc: subprocess.Popen[bytes] | None
         try:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "popui.store.read_ahead", str(path), query, account,
-                 str(limit)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                env=env, close_fds=True,
-            )
+            self._proc = start_module("popui.store.read_ahead", str(path), query, account,
+                                      str(limit), stdin=subprocess.DEVNULL)
         except OSError:
             self._proc = None
 
