@@ -365,13 +365,23 @@ def _recipients(value: bytes | None) -> str:
 
 
 def _message_id(value: bytes) -> str:
-    ids = message_ids(value)
-    return ids[0] if ids else header_text(value)
+    found = _MSG_ID.search(value)
+    return found.group().decode("ascii") if found is not None else header_text(value)
 
 
 def _first_id(value: bytes) -> str:
-    ids = message_ids(value)
-    return ids[0] if ids else ""
+    found = _MSG_ID.search(value) if value else None
+    return found.group().decode("ascii") if found is not None else ""
+
+
+def _reference_text(value: bytes) -> str:
+    """``" ".join(_references(value))`` in one decode."""
+    if not value:
+        return ""
+    ids = _MSG_ID.findall(value)
+    if len(ids) > MAX_REFERENCES:
+        ids = ids[:1] + ids[1 - MAX_REFERENCES :]
+    return b" ".join(ids).decode("ascii")
 
 
 def _summary(values: dict[str, bytes]) -> HeaderSummary:
@@ -412,7 +422,7 @@ def _row(values: dict[str, bytes]) -> SummaryRow:
         header_text(subject) if subject else "", name, addr,
         _recipients(get("to")), _recipients(get("cc")), stamp, offset,
         _message_id(get("message-id", b"")), int(_has_attachment_hint(values)),
-        _first_id(get("in-reply-to", b"")), " ".join(_references(get("references", b""))),
+        _first_id(get("in-reply-to", b"")), _reference_text(get("references", b"")),
     )
 
 
