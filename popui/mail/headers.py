@@ -304,11 +304,16 @@ def message_ids(value: bytes) -> list[str]:
     return [found.decode("ascii") for found in _MSG_ID.findall(value)]
 
 
-def _references(value: bytes) -> tuple[str, ...]:
-    ids = message_ids(value)
+def _reference_ids(value: bytes) -> list[bytes]:
+    """The ``<id>``s of a References value, the root and the newest (``MAX_REFERENCES``)."""
+    ids: list[bytes] = _MSG_ID.findall(value) if b"<" in value else []
     if len(ids) > MAX_REFERENCES:
         ids = ids[:1] + ids[1 - MAX_REFERENCES :]
-    return tuple(ids)
+    return ids
+
+
+def _references(value: bytes) -> tuple[str, ...]:
+    return tuple(found.decode("ascii") for found in _reference_ids(value))
 
 
 def _has_attachment_hint(values: dict[str, bytes]) -> bool:
@@ -376,12 +381,7 @@ def _first_id(value: bytes) -> str:
 
 def _reference_text(value: bytes) -> str:
     """``" ".join(_references(value))`` in one decode."""
-    if not value:
-        return ""
-    ids = _MSG_ID.findall(value)
-    if len(ids) > MAX_REFERENCES:
-        ids = ids[:1] + ids[1 - MAX_REFERENCES :]
-    return b" ".join(ids).decode("ascii")
+    return b" ".join(_reference_ids(value)).decode("ascii")
 
 
 def _summary(values: dict[str, bytes]) -> HeaderSummary:
