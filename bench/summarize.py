@@ -5,6 +5,8 @@ Prints µs per header (best of ``--repeat`` passes over the corpus) for, in the 
 - fast:        ``summarize_row`` as the parser process calls it for list rows (senders and
                recipients memoised);
 - fast, cold:  the same with the memos emptied before every header (every sender new);
+- no C:        the same with the field scanner's Python version (where popui was installed
+               without a C compiler; ``popui/mail/field_scan.py``);
 - summary:     ``summarize_headers``, the whole ``HeaderSummary`` (what the preview pane shows);
 - full split:  ``summary_from_fields(split_message(raw))``, the preview's path: every field split;
 - before:      ``summarize_headers`` of commit fc3337d (before issue 9), when git can show it;
@@ -34,7 +36,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from realistic_headers import corpus  # noqa: E402
 
-from popui.mail import headers  # noqa: E402
+from popui.mail import field_scan, headers  # noqa: E402
 from popui.mail.header_block import split_message  # noqa: E402
 
 BEFORE = "fc3337d"
@@ -60,6 +62,14 @@ def _fast_cold(raw: bytes) -> object:
     headers._SENDERS.clear()
     headers._RECIPIENTS.clear()
     return headers.summarize_row(raw)
+
+
+def _fast_python_scan(raw: bytes) -> object:
+    headers.wanted_values = field_scan.wanted_values_python
+    try:
+        return headers.summarize_row(raw)
+    finally:
+        headers.wanted_values = field_scan.wanted_values
 
 
 _PARSER = BytesHeaderParser(policy=compat32)
@@ -93,11 +103,14 @@ def main() -> int:
     args = parser.parse_args()
     blocks = corpus(args.n)
     mean = sum(map(len, blocks)) / len(blocks)
+    built = field_scan.wanted_values is not field_scan.wanted_values_python
     print(f"{len(blocks):,} realistic header blocks, mean {mean:,.0f} B "
-          f"(bench/realistic_headers.py); best of {args.repeat}, µs per header")
+          f"(bench/realistic_headers.py); best of {args.repeat}, µs per header; "
+          f"C field scanner {'built' if built else 'NOT built'}")
     paths: list[tuple[str, Callable[[bytes], object] | None]] = [
         ("fast (as the app runs it)", headers.summarize_row),
         ("fast, cold memos", _fast_cold),
+        ("fast, no C scanner", _fast_python_scan),
         ("summary (every field)", headers.summarize_headers),
         ("full split (preview path)", lambda raw: headers.summary_from_fields(
             split_message(raw)[0])),
