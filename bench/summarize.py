@@ -5,7 +5,7 @@ Prints µs per header (best of ``--repeat`` passes over the corpus) for, in the 
 - fast:        ``summarize_row`` as the parser process calls it for list rows (senders and
                recipients memoised);
 - fast, cold:  the same with the memos emptied before every header (every sender new);
-- no C:        the same with the field scanner's Python version (where popui was installed
+- no C:        the same with the field scanner's Python versions (where popui was installed
                without a C compiler; ``popui/mail/field_scan.py``);
 - summary:     ``summarize_headers``, the whole ``HeaderSummary`` (what the preview pane shows);
 - full split:  ``summary_from_fields(split_message(raw))``, the preview's path: every field split;
@@ -66,10 +66,12 @@ def _fast_cold(raw: bytes) -> object:
 
 def _fast_python_scan(raw: bytes) -> object:
     headers.wanted_values = field_scan.wanted_values_python
+    headers.date_stamp = field_scan.date_stamp_python
     try:
         return headers.summarize_row(raw)
     finally:
         headers.wanted_values = field_scan.wanted_values
+        headers.date_stamp = field_scan.date_stamp
 
 
 _PARSER = BytesHeaderParser(policy=compat32)

@@ -87,3 +87,15 @@ def test_block_mends_few_or_many_bad_characters_as_translating_all_would(
 ) -> None:
     text = "".join(pieces)
     assert clean_block(text) == _translated(text)
+
+
+@given(st.lists(st.sampled_from(["plain words ", "café", "\x1b[2J", "\u202e", "\t", "\x85",
+                                 "\u2028", "\r\n", "\u2400", "\ufffd", "zero\u200bwidth "]),
+                max_size=600))
+def test_line_mends_few_or_many_bad_characters_as_translating_all_would(
+    pieces: list[str],
+) -> None:
+    from popui.mail.sanitize import _LINE_TABLE
+
+    text = "".join(pieces)
+    assert clean_line(text) == text.translate(_LINE_TABLE)

@@ -13,8 +13,8 @@ from email.utils import format_datetime, parsedate_to_datetime
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from popui.mail.field_scan import COMMON_DATE as _FAST_SHAPE
 from popui.mail.header_block import split_message
-from popui.mail.headers import _COMMON_DATE as _FAST_SHAPE
 from popui.mail.headers import (
     MAX_REFERENCES,
     ROW_COLUMNS,

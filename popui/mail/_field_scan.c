@@ -1,9 +1,9 @@
-/* popui.mail._field_scan: `popui.mail.field_scan.wanted_values` in C.
+/* popui.mail._field_scan: `wanted_values` and `date_stamp` of popui/mail/field_scan.py in C.
  *
- * The same function as the Python one in field_scan.py, which stays as the reference (and the
- * fallback where no C compiler built this): a test checks the two agree on any bytes. It only
- * reads the bytes object it is given, within its length, and returns new objects; it cannot
- * fail but for memory.
+ * The same functions as the Python ones there (wanted_values_python, date_stamp_python), which
+ * stay as the reference and the fallback where no C compiler built this: tests check the two
+ * agree on any bytes. They only read the bytes object they are given, within its length, and
+ * return new objects; they cannot fail but for memory.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -191,14 +191,149 @@ error:
     return NULL;
 }
 
+/* -- date_stamp ------------------------------------------------------------------------------ */
+
+static const char *const DAYS = "MonTueWedThuFriSatSun";
+static const char *const MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+static inline int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+/* The number in the `count` digits at s[*i], moving *i past them; -1 when they are not all
+ * digits (or the text ends). */
+static long number(const unsigned char *s, Py_ssize_t n, Py_ssize_t *i, int count)
+{
+    long value = 0;
+    for (int k = 0; k < count; k++, (*i)++) {
+        if (*i >= n || !is_digit(s[*i]))
+            return -1;
+        value = value * 10 + (s[*i] - '0');
+    }
+    return value;
+}
+
+static inline int expect(const unsigned char *s, Py_ssize_t n, Py_ssize_t *i, unsigned char c)
+{
+    if (*i < n && s[*i] == c) {
+        (*i)++;
+        return 1;
+    }
+    return 0;
+}
+
+/* The index (0-based) of the three letters at s[*i] in `names`, moving *i past them; -1. */
+static int three_letters(const unsigned char *s, Py_ssize_t n, Py_ssize_t *i, const char *names,
+                         int count)
+{
+    if (*i + 3 > n)
+        return -1;
+    for (int k = 0; k < count; k++)
+        if (memcmp(s + *i, names + 3 * k, 3) == 0) {
+            *i += 3;
+            return k;
+        }
+    return -1;
+}
+
+/* Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+static long long days_from_civil(long y, long m, long d)
+{
+    y -= m <= 2;
+    long era = y / 400;  /* y >= 1899 here */
+    long yoe = y - era * 400;
+    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (long long)era * 146097 + doe - 719468;
+}
+
+static int days_in_month(long y, long m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 29;
+    return days[m - 1];
+}
+
+/* A comment's character: printable ASCII but "(", ")" and "=" ([ -'*-<>-~]). */
+static inline int comment_char(unsigned char c)
+{
+    return c >= 0x20 && c <= 0x7E && c != '(' && c != ')' && c != '=';
+}
+
+static PyObject *date_stamp(PyObject *module, PyObject *arg)
+{
+    (void)module;
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "date_stamp() takes bytes");
+        return NULL;
+    }
+    const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(arg);
+    Py_ssize_t n = PyBytes_GET_SIZE(arg), i = 0;
+    /* (?:(?:Mon|...|Sun), )?([0-9]{1,2}) (Jan|...|Dec) ([0-9]{4}) ([0-9]{2}):([0-9]{2})
+     * (?::([0-9]{2}))? ([+-])([0-9]{2})([0-9]{2})(?: \([ -'*-<>-~]*\))? as a whole */
+    Py_ssize_t named = 0;
+    if (three_letters(s, n, &named, DAYS, 7) >= 0 && expect(s, n, &named, ',')
+        && expect(s, n, &named, ' '))
+        i = named;
+    long day = number(s, n, &i, 1);
+    if (day < 0)
+        Py_RETURN_NONE;
+    if (i < n && is_digit(s[i]))
+        day = day * 10 + (s[i++] - '0');
+    if (!expect(s, n, &i, ' '))
+        Py_RETURN_NONE;
+    int month = three_letters(s, n, &i, MONTHS, 12) + 1;
+    if (month == 0 || !expect(s, n, &i, ' '))
+        Py_RETURN_NONE;
+    long year = number(s, n, &i, 4);
+    if (year < 0 || !expect(s, n, &i, ' '))
+        Py_RETURN_NONE;
+    long hour = number(s, n, &i, 2);
+    if (hour < 0 || !expect(s, n, &i, ':'))
+        Py_RETURN_NONE;
+    long minute = number(s, n, &i, 2), second = 0;
+    if (minute < 0)
+        Py_RETURN_NONE;
+    if (expect(s, n, &i, ':') && (second = number(s, n, &i, 2)) < 0)
+        Py_RETURN_NONE;
+    if (!expect(s, n, &i, ' ') || i >= n || (s[i] != '+' && s[i] != '-'))
+        Py_RETURN_NONE;
+    int negative = s[i++] == '-';
+    long zone_hours = number(s, n, &i, 2);
+    long zone_minutes = zone_hours < 0 ? -1 : number(s, n, &i, 2);
+    if (zone_minutes < 0)
+        Py_RETURN_NONE;
+    if (i < n) {  /* a comment, to the end */
+        if (!expect(s, n, &i, ' ') || !expect(s, n, &i, '('))
+            Py_RETURN_NONE;
+        while (i < n && comment_char(s[i]))
+            i++;
+        if (!expect(s, n, &i, ')') || i != n)
+            Py_RETURN_NONE;
+    }
+    /* date_fields, then utc_stamp */
+    long offset = zone_hours * 3600 + zone_minutes * 60;
+    if (negative)
+        offset = -offset;
+    if (year < 100)  /* "0024": email.utils reads it as a two-digit year */
+        year += year > 68 ? 1900 : 2000;
+    if (year < 1900 || year > 9000 || offset <= -86400 || offset >= 86400 || hour > 23
+        || minute > 59 || second > 59 || day < 1 || day > days_in_month(year, month))
+        return Py_BuildValue("(OO)", Py_None, Py_None);
+    long long stamp = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60
+                      + second - offset;
+    return Py_BuildValue("(Ll)", stamp, offset);
+}
+
 static PyMethodDef methods[] = {
     {"wanted_values", wanted_values, METH_O,
      "The first values of the fields a list row needs; None when split_message must judge."},
+    {"date_stamp", date_stamp, METH_O,
+     "UTC seconds and offset of a Date in the common shape; None for another shape."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module_def = {
-    PyModuleDef_HEAD_INIT, "_field_scan", "field_scan.wanted_values in C.", -1, methods,
+    PyModuleDef_HEAD_INIT, "_field_scan", "field_scan.wanted_values and date_stamp in C.", -1, methods,
     NULL, NULL, NULL, NULL,
 };
 

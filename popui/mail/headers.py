@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parseaddr, parsedate_to_datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
 from popui.mail.decode import ENCODED_WORD, decode_header_bytes, decode_words
-from popui.mail.field_scan import wanted_values
+from popui.mail.field_scan import COMMON_DATE, date_fields, date_stamp, utc_stamp, wanted_values
 from popui.mail.header_block import first_values, split_message
 from popui.mail.sanitize import clean_line
 
@@ -142,43 +142,14 @@ def header_text(value: bytes) -> str:
     return _display(decode_words(text) if "=?" in text else text)
 
 
-_MONTHS = {m: i for i, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
-#: The shape nearly every mailer writes, e.g. "Tue, 2 Jan 2024 10:00:00 +0100 (CET)".
-_COMMON_DATE = re.compile(
-    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?([0-9]{1,2}) "
-    r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([0-9]{4}) "
-    r"([0-9]{2}):([0-9]{2})(?::([0-9]{2}))? ([+-])([0-9]{2})([0-9]{2})(?: \([^()]*\))?"
-)
-
-
-#: The same shape in raw bytes, its comment plain printable ASCII with no "=" (no encoded
-#: word): bytes it matches are their own display text.
-_COMMON_DATE_BYTES = re.compile(_COMMON_DATE.pattern.replace("[^()]*", "[ -'*-<>-~]*").encode())
-_MONTHS_BYTES = {name.encode("ascii"): number for name, number in _MONTHS.items()}
-
-
 def _common_date(value: str) -> tuple[int, int, int, int, int, int, int] | None:
     """``(year, month, day, hour, minute, second, offset)`` of a date in the common shape; None
     for another shape or a date no one can display (as ``email.utils`` reads it, a test
     checks)."""
-    common = _COMMON_DATE.fullmatch(value)
+    common = COMMON_DATE.fullmatch(value)
     if common is None:
         return None
-    return _date_fields(*common.groups())
-
-
-def _date_fields(day: Any, month: Any, year: Any, hour: Any, minute: Any, second: Any,
-                 sign: Any, zh: Any, zm: Any) -> tuple[int, int, int, int, int, int, int]:
-    """The fields of a `_COMMON_DATE` match, of str or of bytes."""
-    offset = int(zh) * 3600 + int(zm) * 60
-    if sign in ("-", b"-"):
-        offset = -offset
-    full_year = int(year)
-    if full_year < 100:  # "0024": email.utils reads it as a two-digit year
-        full_year += 1900 if full_year > 68 else 2000
-    months = _MONTHS_BYTES if type(month) is bytes else _MONTHS
-    return full_year, months[month], int(day), int(hour), int(minute), int(second or 0), offset
+    return date_fields(*common.groups())
 
 
 def parse_date(value: str) -> datetime | None:
@@ -199,34 +170,21 @@ def parse_date(value: str) -> datetime | None:
         return None
 
 
-_EPOCH_DAY = date(1970, 1, 1).toordinal()
-
-
 def _row_date(value: bytes) -> tuple[int | None, int | None]:
     """A Date value as ``to_row`` stores it: UTC seconds and the offset, without building a
     datetime for the common shape (read from the bytes themselves when they have it)."""
-    common = _COMMON_DATE_BYTES.fullmatch(value)
-    if common is not None:  # plain ASCII in the shape: its text is these bytes as they are
-        fields = _date_fields(*common.groups())
-    else:
-        text = header_text(value)
-        found = _common_date(text)
-        if found is None:
-            parsed = _parse_date_email(text) if text else None
-            zone = parsed.utcoffset() if parsed is not None else None
-            if parsed is None or zone is None:
-                return None, None
-            return round(parsed.timestamp()), int(zone.total_seconds())
-        fields = found
-    year, month, day, hour, minute, second, offset = fields
-    if (not 1900 <= year <= 9000 or not -86400 < offset < 86400
-            or hour > 23 or minute > 59 or second > 59):
-        return None, None
-    try:
-        days = date(year, month, day).toordinal() - _EPOCH_DAY
-    except ValueError:  # 31 Feb
-        return None, None
-    return days * 86400 + hour * 3600 + minute * 60 + second - offset, offset
+    stamp = date_stamp(value)
+    if stamp is not None:
+        return stamp
+    text = header_text(value)
+    fields = _common_date(text)
+    if fields is None:
+        parsed = _parse_date_email(text) if text else None
+        zone = parsed.utcoffset() if parsed is not None else None
+        if parsed is None or zone is None:
+            return None, None
+        return round(parsed.timestamp()), int(zone.total_seconds())
+    return utc_stamp(*fields)
 
 
 def _parse_date_email(value: str) -> datetime | None:
