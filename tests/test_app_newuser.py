@@ -336,7 +336,16 @@ async def test_status_bar_shows_a_spinner_and_elapsed_time_while_busy() -> None:
         text = bar.render().plain
         assert "connected" in text and "headers 10/100 10%" in text
         assert any(ch in SPINNER for ch in text)  # loading headers: still busy
+        await pilot.pause()
+        # While loading, a new count alone is painted by the spinner's next tick (10 a second)
+        # rather than a frame per batch of rows.
+        bar.update_status(loaded=20)
+        assert "headers 20/100 20%" in bar.render().plain
+        await wait_until(pilot, lambda: "headers 20/100 20%" in screen_text(app),
+                         what="the new count on screen")
         bar.update_status(loaded=100)
+        await pilot.pause()
+        assert "headers" not in screen_text(app)  # the last count is painted at once
         assert not any(ch in SPINNER for ch in bar.render().plain)  # idle: nothing moves
         assert bar._ticker is None
 

@@ -216,6 +216,8 @@ def test_head_reader_stops_at_the_blank_line_and_drops_the_rest_exactly(
     expected_head, expected_complete = _head_of(lines, eol)
     rest = len(_stuffed(lines, eol)) - len(head)
     assert head == expected_head
+    # only a head with a line that starts with a dot needs unstuffing
+    assert reader.head_dotted == any(line.startswith(b".") for line in head.split(b"\n"))
     # a "." line right after the blank line is taken at once when it has arrived
     assert complete == expected_complete or (complete and rest == 0)
     if complete:
@@ -335,3 +337,23 @@ def test_the_header_window_follows_the_link(monkeypatch) -> None:
     assert window_after(0.020, 100_000) == client.HEADER_WINDOW  # fast, far: wide open
     assert window_after(0.050, 500) == client.HEADER_WINDOW_MIN  # ~1 MB/s: a second of data
     assert window_after(0.0002, 100_000) == client.HEADER_WINDOW_MIN  # loopback
+
+
+_LISTING_PIECE = st.sampled_from([b"1", b"23", b"007", b" ", b"  ", b"\t", b"\r", b"\n", b"\r\n",
+                                  b"uid-x", b"\x0b", b"\x0c", b"\xe9", b"\x00", b"-", b"\xa0",
+                                  b"\x1c", b"\x85", b"4 5"])
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(_LISTING_PIECE, max_size=40).map(b"".join))
+def test_listing_lines_read_as_split_reads_them(body: bytes) -> None:
+    """LIST and UIDL lines are scanned in one pass: each line's first two words, as
+    ``line.split()`` gives them, when the first is a number; other lines are skipped."""
+    from popui.pop3.client import _SCAN_LINE, body_lines
+
+    expected = []
+    for line in body_lines(body):
+        words = line.split()
+        if len(words) >= 2 and words[0].isdigit():
+            expected.append((words[0], words[1]))
+    assert _SCAN_LINE.findall(body) == expected

@@ -35,8 +35,9 @@ from popui.pop3.errors import (
 )
 
 _CHUNK = 256 * 1024
-#: after a line end: an empty line (group 1) or the terminating "." line (group 2)
-_HEAD_END = re.compile(rb"\n(?:(\r?\n)|(\.\r?\n))")
+#: after a line end: an empty line (group 1), the terminating "." line (group 2), or another
+#: line that starts with a dot (no group: dot-stuffed, to be unstuffed)
+_HEAD_END = re.compile(rb"\n(?:(\r?\n)|(\.\r?\n)|\.)")
 _TERMINATOR = re.compile(rb"\n\.\r?\n")
 #: first bytes of an empty line or of the "." line that ends a response
 _EMPTY_OR_END = (b"\r", b"\n", b".")
@@ -396,6 +397,9 @@ class LineReader:
         self._pos = 0
         self.head = b""
         """The first bytes received on this reader (to recognise a TLS record in a greeting)."""
+        self.head_dotted = False
+        """Whether a line of what `read_head` returned last starts with a dot: only then can
+        it be dot-stuffed (a header block rarely is; unstuffing costs a pass over it)."""
 
     def readline(self, deadline: Deadline | None, limit: int) -> bytes:
         """One line including its line end. Raises on timeout, close, or a line over ``limit``."""
@@ -484,8 +488,10 @@ class LineReader:
 
         Returns ``(head, complete)``: ``complete`` when the response ended first (its ``.``
         line is consumed); otherwise the reader stands at the first line after the empty one.
+        Sets `head_dotted`.
         """
         scan = 0  # offset from self._pos already searched
+        self.head_dotted = dotted = False
         while True:
             buf, start = self._buf, self._pos
             if buf[start : start + 1] in _EMPTY_OR_END:  # (a header's first byte is neither)
@@ -495,7 +501,11 @@ class LineReader:
                         self._pos = start + len(line)
                         return (b"" if complete else line), complete
             m = _HEAD_END.search(buf, start + scan)
-            if m is not None:
+            while m is not None and m.lastindex is None and m.end() + 2 <= len(buf):
+                dotted = True  # a line starting with a dot, and it is not the "." line
+                m = _HEAD_END.search(buf, m.end())
+            if m is not None and m.lastindex is not None:
+                self.head_dotted = dotted or buf[start] == 0x2E
                 end = self._pos = m.end()
                 if m.group(1) is None:
                     return bytes(buf[start : m.start() + 1]), True
