@@ -126,3 +126,47 @@ def test_a_flood_of_batches_does_not_wedge_the_pipes() -> None:
         assert done.wait(60), f"{len(got)} of {total} rows came back"
     finally:
         parser.stop()
+
+
+def test_a_child_that_dies_in_the_middle_of_a_batch_gives_every_block_back() -> None:
+    """A batch goes out in frames of FRAME_BLOCKS: when the child dies after the first, that
+    frame comes back from the reader and the frames not sent from `submit`, each block once."""
+    import threading
+    import time
+
+    from popui.mailbox.parser_process import FRAME_BLOCKS, ParserProcess
+
+    back: list[str] = []
+    lock = threading.Lock()
+
+    def lost(blocks: list) -> None:
+        with lock:
+            back.extend(key for key, _ in blocks)
+
+    parser = ParserProcess(lambda rows: None, lost)
+    assert parser.start()
+    real_send = parser._send
+    frames: list[int] = []
+
+    def send_then_die(blocks):  # type: ignore[no-untyped-def]
+        sent = real_send(blocks)
+        if not frames:
+            parser.kill()
+            deadline = time.monotonic() + 10
+            while parser.alive and time.monotonic() < deadline:  # the reader sees it die
+                time.sleep(0.01)
+        frames.append(len(blocks))
+        return sent
+
+    parser._send = send_then_die  # type: ignore[method-assign]
+    keys = [f"k{i}" for i in range(3 * FRAME_BLOCKS + 7)]
+    try:
+        assert parser.submit([(key, b"Subject: x\r\n\r\n") for key in keys])
+        assert frames[0] == FRAME_BLOCKS and not parser.alive
+        deadline = time.monotonic() + 10
+        while len(back) < len(keys) and time.monotonic() < deadline:  # the reader's share
+            time.sleep(0.01)
+        with lock:
+            assert sorted(back) == sorted(keys)  # all of them, none twice
+    finally:
+        parser.stop()
