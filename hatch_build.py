@@ -23,12 +23,13 @@ def build_in_place(root: Path) -> Path:
     """Compile ``SOURCE`` next to itself; the path of the built module."""
     from setuptools import Distribution, Extension
 
-    extension = Extension(MODULE, [SOURCE], extra_compile_args=[] if os.name == "nt" else ["-O2"])
+    extension = Extension(MODULE, [SOURCE])  # with Python's own flags (-O3 on Linux)
     dist = Distribution({"name": "popui", "ext_modules": [extension]})
     command = dist.get_command_obj("build_ext")
     command.inplace = True  # type: ignore[attr-defined]
-    with tempfile.TemporaryDirectory() as temp:
-        command.build_temp = temp  # type: ignore[attr-defined]
+    with tempfile.TemporaryDirectory() as temp:  # nothing reused from an earlier build
+        command.build_temp = os.path.join(temp, "temp")  # type: ignore[attr-defined]
+        command.build_lib = os.path.join(temp, "lib")  # type: ignore[attr-defined]
         cwd = Path.cwd()
         os.chdir(root)
         try:
