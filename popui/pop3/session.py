@@ -459,7 +459,9 @@ class Pop3Session:
 
         Asked between two replies, so without the lock: a request added while the list is
         read may be missed, and the next reply's check sees it."""
-        return self._stopping or any(p[0] < Priority.BACKGROUND for p in self._pending)
+        pending = self._pending  # (asked once per reply of a fill: mostly empty)
+        return self._stopping or (bool(pending)
+                                  and any(p[0] < Priority.BACKGROUND for p in pending))
 
     def _say_top_missing(self) -> None:
         if not self._top_missing_said:
