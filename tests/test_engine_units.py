@@ -357,3 +357,20 @@ def test_listing_lines_read_as_split_reads_them(body: bytes) -> None:
         if len(words) >= 2 and words[0].isdigit():
             expected.append((words[0], words[1]))
     assert _SCAN_LINE.findall(body) == expected
+
+
+def test_a_whole_ok_line_is_skipped_and_anything_else_left_for_the_status_reader() -> None:
+    from popui.pop3.transport import LineReader
+
+    reader = LineReader(_Chunks([b"+OK 0 octets\r\nSubject: s\r\n\r\n.\r\n-ERR no\r\n+OK"]),
+                        timeout=1)  # type: ignore[arg-type]
+    assert not reader.skip_ok_line()  # nothing received yet: nothing consumed
+    assert reader.readline(None, 1 << 20) == b"+OK 0 octets\r\n"  # (reads the chunk)
+    assert not reader.skip_ok_line()  # a header line is no status line
+    assert reader.read_head(None, 1 << 20) == (b"Subject: s\r\n\r\n", True)
+    assert not reader.skip_ok_line()  # -ERR: left for the status reader, which raises
+    assert reader.readline(None, 1 << 20) == b"-ERR no\r\n"
+    assert not reader.skip_ok_line()  # "+OK" without its line end yet: left alone
+    reader._buf += b" more\r\nnext\r\n"
+    assert reader.skip_ok_line()
+    assert reader.readline(None, 1 << 20) == b"next\r\n"

@@ -482,6 +482,17 @@ class LineReader:
                 )
             self._fill(deadline)
 
+    def skip_ok_line(self) -> bool:
+        """Consume the next line when it is a ``+OK`` status line already here in full, without
+        copying it (a header fill reads one per message); False, consuming nothing, otherwise."""
+        buf, pos = self._buf, self._pos
+        if buf.startswith(b"+OK", pos):
+            end = buf.find(b"\n", pos + 3)
+            if end >= 0:
+                self._pos = end + 1
+                return True
+        return False
+
     def read_head(self, deadline: Deadline | None, limit: int) -> tuple[bytes, bool]:
         """The start of a multi-line response up to and including its first empty line (a
         message's header and the blank line after it), still dot-stuffed.
