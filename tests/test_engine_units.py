@@ -349,7 +349,7 @@ _LISTING_PIECE = st.sampled_from([b"1", b"23", b"007", b" ", b"  ", b"\t", b"\r"
 def test_listing_lines_read_as_split_reads_them(body: bytes) -> None:
     """LIST and UIDL lines are scanned in one pass: each line's first two words, as
     ``line.split()`` gives them, when the first is a number; other lines are skipped."""
-    from popui.pop3.client import _SCAN_LINE, body_lines
+    from popui.pop3.client import _SCAN_LINE, _SCAN_TEXT_LINE, body_lines
 
     expected = []
     for line in body_lines(body):
@@ -357,6 +357,9 @@ def test_listing_lines_read_as_split_reads_them(body: bytes) -> None:
         if len(words) >= 2 and words[0].isdigit():
             expected.append((words[0], words[1]))
     assert _SCAN_LINE.findall(body) == expected
+    # UIDLs: the body decoded at once gives what decoding each UIDL gave
+    assert _SCAN_TEXT_LINE.findall(body.decode("ascii", "replace")) == [
+        (number.decode(), uid.decode("ascii", "replace")) for number, uid in expected]
 
 
 def test_a_whole_ok_line_is_skipped_and_anything_else_left_for_the_status_reader() -> None:

@@ -57,6 +57,7 @@ _TIMESTAMP = re.compile(rb"<[^<>@\s]*@[^<>\s]*>")
 #: the UIDL); what follows is ignored. One pass over 100,000 lines, instead of a split each.
 _SCAN_LINE = re.compile(
     rb"^[ \t\r\x0b\x0c]*([0-9]+)[ \t\r\x0b\x0c]+([^ \t\r\n\x0b\x0c]+)", re.MULTILINE)
+_SCAN_TEXT_LINE = re.compile(_SCAN_LINE.pattern.decode("ascii"), re.MULTILINE | re.ASCII)
 #: most commands kept in flight when pipelining (RFC 2449 leaves the window to the client)
 DEFAULT_WINDOW = 1000
 #: ``TOP n 0`` kept in flight by `headers` at most: at 20 ms a round trip carries ~1,100 header
@@ -529,8 +530,9 @@ class Pop3Client(poplib.POP3):
             _, status, body = results.pop(0)
             if not isinstance(status, Pop3Error):
                 has_uidl = True
-                uids = {int(number): uid.decode("ascii", "replace")
-                        for number, uid in _SCAN_LINE.findall(body)}
+                # decoded at once: the same as UIDL by UIDL (one character per bad byte)
+                text = body.decode("ascii", "replace")
+                uids = {int(number): uid for number, uid in _SCAN_TEXT_LINE.findall(text)}
         _, status, body = results[0]
         if isinstance(status, Pop3Error):
             raise status

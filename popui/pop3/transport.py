@@ -64,6 +64,8 @@ class Deadline:
     session, and an honest big message arriving steadily is never cut off.
     """
 
+    __slots__ = ("_first_data", "_samples", "min_rate", "received", "started", "what", "window")
+
     def __init__(self, window: float, what: object, min_rate: float = MIN_RATE) -> None:
         self.window = window
         self.what = what
