@@ -351,6 +351,25 @@ async def test_status_bar_shows_a_spinner_and_elapsed_time_while_busy() -> None:
 
 
 @run_async
+async def test_loading_progress_fits_an_80_column_status_bar() -> None:
+    """While headers load, the progress takes the message count's place (it gives the total
+    too): at 80 columns the count and size had pushed it off the edge."""
+    from popui.widgets.status_bar import StatusBar
+
+    bar = StatusBar(id="status")
+    app = HostApp(bar)
+    async with app.run_test(size=(80, 5)) as pilot:
+        bar.update_status(account="user0001@pop.example.org", state="connected", tls="TLSv1.3",
+                          message_count=100000, mailbox_size=267 << 20, total=100000,
+                          loaded=4750)
+        await pilot.pause()
+        assert "headers 4750/100000 4%" in screen_text(app)
+        bar.update_status(loaded=100000)
+        await pilot.pause()
+        assert "100000 messages, 267M" in screen_text(app)
+
+
+@run_async
 async def test_a_server_that_does_not_greet_shows_time_passing(tmp_path: Path) -> None:
     import socket
 

@@ -146,7 +146,11 @@ class StatusBar(Widget):
             parts += [(self.spinner(), "$accent"), " "]
         parts.append((clean_line(s.account), "bold"))
         parts += ["  ", self.connection()]
-        if s.message_count is not None:
+        loading = bool(s.total and s.loaded < s.total)
+        if loading:  # in the count's place, which it gives too: the bar fits 80 columns
+            percent = 100 * s.loaded // s.total
+            parts += ["  ", (f"headers {s.loaded}/{s.total} {percent}%", "$text-muted")]
+        elif s.message_count is not None:
             parts += ["  ", f"{s.message_count} messages"]
             if s.mailbox_size is not None:
                 parts.append(f", {human_size(s.mailbox_size)}")
@@ -160,9 +164,6 @@ class StatusBar(Widget):
             ]
         if s.tagged:
             parts += ["  ", (f"{s.tagged} tagged", "bold $text-accent")]
-        if s.total and s.loaded < s.total:
-            percent = 100 * s.loaded // s.total
-            parts += ["  ", (f"headers {s.loaded}/{s.total} {percent}%", "$text-muted")]
         if s.note:
             parts += ["  ", (clean_line(s.note), "$text-muted italic")]
         return Content.assemble(*parts)
