@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test venv test-deps dovecot servers lint screenshots bench
+.PHONY: demo test venv test-deps compiler dovecot servers lint screenshots bench
 
 # Install Debian packages when root (fresh machines, CI); otherwise say what to install.
 define apt_install
@@ -21,7 +21,20 @@ $(BIN)/python:
 venv: $(BIN)/python
 	$(BIN)/python -m pip install -q -e .
 
-test-deps: $(BIN)/python
+# popui/mail/_field_scan.c is compiled when popui is installed (hatch_build.py), and the tests
+# check it was (in CI a missing build fails them): a C compiler and Python's headers, installed
+# with apt-get when root; otherwise a note, and popui installs with its Python scanner.
+compiler: $(BIN)/python
+	@missing=""; command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || missing="gcc"; \
+	$(BIN)/python -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+	  || missing="$$missing python3-dev"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "note: without$$missing popui's C scanner is not built (run 'sudo apt-get install$$missing')" >&2; fi; \
+	fi
+
+test-deps: compiler
 	$(BIN)/python -m pip install -q -e '.[test]'
 
 # Dovecot's POP3 server is what the tests run against (a private instance on free ports, see
