@@ -377,3 +377,40 @@ def test_a_whole_ok_line_is_skipped_and_anything_else_left_for_the_status_reader
     reader._buf += b" more\r\nnext\r\n"
     assert reader.skip_ok_line()
     assert reader.readline(None, 1 << 20) == b"next\r\n"
+
+
+@settings(max_examples=400, deadline=None)
+@given(lines=st.lists(_LINE, max_size=12), eol=st.sampled_from([b"\r\n", b"\n"]),
+       status=st.sampled_from([b"+OK\r\n", b"+OK 120 octets\n", b"-ERR no\r\n", b"+OK"]),
+       cut=st.integers(min_value=1, max_value=400))
+def test_a_whole_top_reply_is_taken_as_the_status_and_head_readers_would_take_it(
+    lines: list[bytes], eol: bytes, status: bytes, cut: int
+) -> None:
+    """The fill's shortcut for a reply already here in full: the same head and the same
+    position as `skip_ok_line` then `read_head`, or nothing consumed at all."""
+    from popui.pop3.transport import LineReader
+
+    wire = status + _stuffed(lines, eol) + b"." + eol + b"+OK next\r\n"
+    fast = LineReader(_Chunks([wire[:cut], wire[cut:]]), timeout=1)  # type: ignore[arg-type]
+    slow = LineReader(_Chunks([wire[:cut], wire[cut:]]), timeout=1)  # type: ignore[arg-type]
+    fast._fill(None)  # what has arrived so far
+    slow._fill(None)
+    taken = fast.take_top_reply()
+    if taken is None:
+        assert fast._pos == 0
+        return
+    assert slow.skip_ok_line()
+    assert slow.read_head(None, 1 << 20) == (taken, True)
+    assert not slow.head_dotted and fast._pos == slow._pos
+    assert fast.readline(None, 1 << 20) == slow.readline(None, 1 << 20) == b"+OK next\r\n"
+
+
+def test_the_usual_top_reply_is_taken_whole() -> None:
+    from popui.pop3.transport import LineReader
+
+    wire = b"+OK\r\nSubject: a\r\nFrom: b\r\n\r\n.\r\n+OK\r\nSubject: c\r\n\r\n.\r\n"
+    reader = LineReader(_Chunks([wire]), timeout=1)  # type: ignore[arg-type]
+    reader._fill(None)
+    assert reader.take_top_reply() == b"Subject: a\r\nFrom: b\r\n\r\n"
+    assert reader.take_top_reply() == b"Subject: c\r\n\r\n"
+    assert reader.take_top_reply() is None  # nothing left

@@ -596,6 +596,11 @@ class Pop3Client(poplib.POP3):
                     in_flight.extend(chunk)
                     pace.sent()
                 index = in_flight.popleft()
+                if not self.log.level and (whole := self.file.take_top_reply()) is not None:
+                    self._top_probed = True  # the usual reply, already here: no waiting
+                    pace.received()
+                    yield index, whole
+                    continue
                 self._awaiting = _Reply(f"TOP {messages[index].number} 0")
                 deadline = self._deadline()  # for the status line and the header after it
                 if self.log.level or not self.file.skip_ok_line():

@@ -495,6 +495,28 @@ class LineReader:
                 return True
         return False
 
+    def take_top_reply(self) -> bytes | None:
+        """The usual ``TOP n 0`` reply, when it is here in full: a ``+OK`` line, a header with no
+        line starting with a dot, its empty line and the ``.`` line. Returns the header with its
+        empty line, all of it consumed: what `skip_ok_line` and `read_head` would give, with
+        less work per reply of a fill. None, consuming nothing, for anything else."""
+        buf, pos = self._buf, self._pos
+        if not buf.startswith(b"+OK", pos):
+            return None
+        start = buf.find(b"\n", pos + 3) + 1
+        if start == 0 or buf[start : start + 1] in _EMPTY_OR_END:
+            return None
+        m = _HEAD_END.search(buf, start)
+        if m is None or m.lastindex != 1:  # not here yet, a dotted line, or no empty line
+            return None
+        end = m.end()
+        for terminator in (b".\r\n", b".\n"):
+            if buf.startswith(terminator, end):
+                self._pos = end + len(terminator)
+                self.head_dotted = False
+                return bytes(buf[start:end])
+        return None
+
     def read_head(self, deadline: Deadline | None, limit: int) -> tuple[bytes, bool]:
         """The start of a multi-line response up to and including its first empty line (a
         message's header and the blank line after it), still dot-stuffed.
