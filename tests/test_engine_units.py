@@ -362,20 +362,22 @@ def test_listing_lines_read_as_split_reads_them(body: bytes) -> None:
         (number.decode(), uid.decode("ascii", "replace")) for number, uid in expected]
 
 
-def test_a_whole_ok_line_is_skipped_and_anything_else_left_for_the_status_reader() -> None:
+def test_only_a_whole_top_reply_is_taken_and_anything_else_left_for_the_status_reader() -> None:
     from popui.pop3.transport import LineReader
 
     reader = LineReader(_Chunks([b"+OK 0 octets\r\nSubject: s\r\n\r\n.\r\n-ERR no\r\n+OK"]),
                         timeout=1)  # type: ignore[arg-type]
-    assert not reader.skip_ok_line()  # nothing received yet: nothing consumed
+    assert reader.take_top_reply() is None  # nothing received yet: nothing consumed
     assert reader.readline(None, 1 << 20) == b"+OK 0 octets\r\n"  # (reads the chunk)
-    assert not reader.skip_ok_line()  # a header line is no status line
+    assert reader.take_top_reply() is None  # a header line is no status line
     assert reader.read_head(None, 1 << 20) == (b"Subject: s\r\n\r\n", True)
-    assert not reader.skip_ok_line()  # -ERR: left for the status reader, which raises
+    assert reader.take_top_reply() is None  # -ERR: left for the status reader, which raises
     assert reader.readline(None, 1 << 20) == b"-ERR no\r\n"
-    assert not reader.skip_ok_line()  # "+OK" without its line end yet: left alone
-    reader._buf += b" more\r\nnext\r\n"
-    assert reader.skip_ok_line()
+    assert reader.take_top_reply() is None  # "+OK" without its line end yet: left alone
+    reader._buf += b" more\r\nSubject: t\r\n\r\n"
+    assert reader.take_top_reply() is None  # its "." line not here yet: left alone
+    reader._buf += b".\r\nnext\r\n"
+    assert reader.take_top_reply() == b"Subject: t\r\n\r\n"
     assert reader.readline(None, 1 << 20) == b"next\r\n"
 
 
@@ -387,7 +389,7 @@ def test_a_whole_top_reply_is_taken_as_the_status_and_head_readers_would_take_it
     lines: list[bytes], eol: bytes, status: bytes, cut: int
 ) -> None:
     """The fill's shortcut for a reply already here in full: the same head and the same
-    position as `skip_ok_line` then `read_head`, or nothing consumed at all."""
+    position as reading its status line then `read_head`, or nothing consumed at all."""
     from popui.pop3.transport import LineReader
 
     wire = status + _stuffed(lines, eol) + b"." + eol + b"+OK next\r\n"
@@ -399,7 +401,7 @@ def test_a_whole_top_reply_is_taken_as_the_status_and_head_readers_would_take_it
     if taken is None:
         assert fast._pos == 0
         return
-    assert slow.skip_ok_line()
+    assert slow.readline(None, 1 << 20).startswith(b"+OK")  # the status line
     assert slow.read_head(None, 1 << 20) == (taken, True)
     assert not slow.head_dotted and fast._pos == slow._pos
     assert fast.readline(None, 1 << 20) == slow.readline(None, 1 << 20) == b"+OK next\r\n"

@@ -603,14 +603,13 @@ class Pop3Client(poplib.POP3):
                     continue
                 self._awaiting = _Reply(f"TOP {messages[index].number} 0")
                 deadline = self._deadline()  # for the status line and the header after it
-                if self.log.level or not self.file.skip_ok_line():
-                    try:
-                        self._getresp(deadline)
-                    except ServerError as exc:
-                        if not self._top_probed:
-                            todo.clear()
-                        yield index, exc
-                        continue
+                try:
+                    self._getresp(deadline)
+                except ServerError as exc:
+                    if not self._top_probed:
+                        todo.clear()
+                    yield index, exc
+                    continue
                 head, cut = self._read_head(messages[index], deadline)
                 self._top_probed = True
                 pace.received()

@@ -484,21 +484,10 @@ class LineReader:
                 )
             self._fill(deadline)
 
-    def skip_ok_line(self) -> bool:
-        """Consume the next line when it is a ``+OK`` status line already here in full, without
-        copying it (a header fill reads one per message); False, consuming nothing, otherwise."""
-        buf, pos = self._buf, self._pos
-        if buf.startswith(b"+OK", pos):
-            end = buf.find(b"\n", pos + 3)
-            if end >= 0:
-                self._pos = end + 1
-                return True
-        return False
-
     def take_top_reply(self) -> bytes | None:
         """The usual ``TOP n 0`` reply, when it is here in full: a ``+OK`` line, a header with no
         line starting with a dot, its empty line and the ``.`` line. Returns the header with its
-        empty line, all of it consumed: what `skip_ok_line` and `read_head` would give, with
+        empty line, all of it consumed: what its status line and `read_head` would give, with
         less work per reply of a fill. None, consuming nothing, for anything else."""
         buf, pos = self._buf, self._pos
         if not buf.startswith(b"+OK", pos):
