@@ -45,6 +45,11 @@ class Status:
     total: int = 0
     note: str = ""
 
+    @property
+    def loading(self) -> bool:
+        """Headers are still coming in."""
+        return bool(self.total and self.loaded < self.total)
+
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 #: states that wait for the server, timed from when they began
@@ -90,7 +95,7 @@ class StatusBar(Widget):
     @staticmethod
     def busy_with(s: Status) -> bool:
         return ((s.state in WAITING_STATES and s.retry_at is None)
-                or bool(s.total and s.loaded < s.total) or s.note.endswith("…"))
+                or s.loading or s.note.endswith("…"))
 
     def watch_status(self, status: Status) -> None:
         """A spinner or a countdown repaints (10 times a second) while it runs; idle, nothing
@@ -146,8 +151,7 @@ class StatusBar(Widget):
             parts += [(self.spinner(), "$accent"), " "]
         parts.append((clean_line(s.account), "bold"))
         parts += ["  ", self.connection()]
-        loading = bool(s.total and s.loaded < s.total)
-        if loading:  # in the count's place, which it gives too: the bar fits 80 columns
+        if s.loading:  # in the count's place, which it gives too: the bar fits 80 columns
             percent = 100 * s.loaded // s.total
             parts += ["  ", (f"headers {s.loaded}/{s.total} {percent}%", "$text-muted")]
         elif s.message_count is not None:
